@@ -1,0 +1,53 @@
+package org.carepath.fhir;
+
+import java.util.UUID;
+
+import ca.uhn.fhir.interceptor.api.Hook;
+import ca.uhn.fhir.interceptor.api.Interceptor;
+import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.parser.DataFormatException;
+import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import ca.uhn.fhir.rest.server.exceptions.InternalErrorException;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import ca.uhn.fhir.rest.server.exceptions.UnclassifiedServerFailureException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.transaction.CannotCreateTransactionException;
+
+/**
+ * Makes sure no internal detail (stack trace, SQL, class name) reaches a client: expected
+ * failures keep their status and message, anything unexpected becomes a 500 whose OperationOutcome
+ * carries only a reference to the server log.
+ */
+@Interceptor
+class ErrorTranslation {
+
+    private static final Logger log = LoggerFactory.getLogger(ErrorTranslation.class);
+
+    @Hook(Pointcut.SERVER_PRE_PROCESS_OUTGOING_EXCEPTION)
+    public BaseServerResponseException translate(Throwable thrown) {
+        Throwable cause = thrown;
+        while (cause instanceof InternalErrorException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof BaseServerResponseException known && !(known instanceof InternalErrorException)) {
+            return known;
+        }
+        if (cause instanceof PayloadTooLarge tooLarge) {
+            return new UnclassifiedServerFailureException(413, tooLarge.getMessage());
+        }
+        if (cause instanceof DataFormatException format) {
+            return new InvalidRequestException("Invalid FHIR content: " + format.getMessage());
+        }
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof DataAccessResourceFailureException || t instanceof CannotCreateTransactionException) {
+                log.warn("Database unavailable: {}", t.getMessage());
+                return new UnclassifiedServerFailureException(503, "The database is unavailable; try again shortly");
+            }
+        }
+        String reference = UUID.randomUUID().toString();
+        log.error("Unexpected failure, reference {}", reference, cause);
+        return new InternalErrorException("Unexpected server error; reference " + reference);
+    }
+}

@@ -1,0 +1,53 @@
+package org.carepath.fhir;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.api.EncodingEnum;
+import ca.uhn.fhir.rest.server.ETagSupportEnum;
+import ca.uhn.fhir.rest.server.RestfulServer;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.carepath.CarePathProperties;
+import org.carepath.interaction.BundleInteractions;
+import org.carepath.interaction.ResourceInteractions;
+
+/** HAPI's plain RestfulServer with one provider per resource type and the system provider. */
+class FhirServer extends RestfulServer {
+
+    private final transient RequestSizeLimit sizeLimit;
+
+    FhirServer(FhirContext fhir, CarePathProperties properties, ResourceInteractions interactions,
+               BundleInteractions bundles, SearchResults searches, String version) {
+        super(fhir);
+        this.sizeLimit = new RequestSizeLimit(properties.fhir().maxRequestSize().toBytes());
+        setServerName("CarePath");
+        setServerVersion(version);
+        setImplementationDescription("CarePath: FHIR R4 server for surgical care pathways");
+        setDefaultResponseEncoding(EncodingEnum.JSON);
+        setETagSupport(ETagSupportEnum.ENABLED);
+        setPagingProvider(new StatelessPagingProvider(properties.fhir().defaultPageSize(),
+                properties.fhir().maxPageSize(), interactions, searches));
+
+        List<ca.uhn.fhir.rest.server.IResourceProvider> providers = new ArrayList<>();
+        for (String type : new TreeSet<>(fhir.getResourceTypes())) {
+            providers.add(new ResourceTypeProvider(fhir.getResourceDefinition(type).getImplementingClass(), type,
+                    interactions, searches));
+        }
+        setResourceProviders(providers);
+        registerProvider(new SystemProvider(bundles, interactions));
+        registerInterceptor(new ErrorTranslation());
+        registerInterceptor(sizeLimit);
+        registerInterceptor(new RequestFormat());
+    }
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response)
+            throws ServletException, IOException {
+        super.service(sizeLimit.limit(request), response);
+    }
+}

@@ -1,0 +1,28 @@
+package org.carepath.fhir;
+
+import ca.uhn.fhir.context.FhirContext;
+import org.carepath.CarePathProperties;
+import org.carepath.interaction.BundleInteractions;
+import org.carepath.interaction.ResourceInteractions;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.info.BuildProperties;
+import org.springframework.boot.web.servlet.ServletRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Mounts the FHIR server at /fhir. */
+@Configuration(proxyBeanMethods = false)
+class FhirServerConfig {
+
+    @Bean
+    ServletRegistrationBean<FhirServer> fhirServlet(FhirContext fhir, CarePathProperties properties,
+                                                    ResourceInteractions interactions, BundleInteractions bundles,
+                                                    SearchResults searches, ObjectProvider<BuildProperties> build) {
+        String version = build.getIfAvailable() == null ? "dev" : build.getIfAvailable().getVersion();
+        var registration = new ServletRegistrationBean<>(
+                new FhirServer(fhir, properties, interactions, bundles, searches, version), "/fhir/*");
+        registration.setName("fhir");
+        registration.setLoadOnStartup(1);
+        return registration;
+    }
+}

@@ -1,0 +1,134 @@
+package org.carepath.fhir;
+
+import ca.uhn.fhir.rest.annotation.At;
+import ca.uhn.fhir.rest.annotation.ConditionalUrlParam;
+import ca.uhn.fhir.rest.annotation.Create;
+import ca.uhn.fhir.rest.annotation.Delete;
+import ca.uhn.fhir.rest.annotation.History;
+import ca.uhn.fhir.rest.annotation.IdParam;
+import ca.uhn.fhir.rest.annotation.Read;
+import ca.uhn.fhir.rest.annotation.ResourceParam;
+import ca.uhn.fhir.rest.annotation.Search;
+import ca.uhn.fhir.rest.annotation.Since;
+import ca.uhn.fhir.rest.annotation.Update;
+import ca.uhn.fhir.rest.api.MethodOutcome;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.param.DateRangeParam;
+import ca.uhn.fhir.rest.server.IResourceProvider;
+import org.carepath.interaction.ResourceInteractions;
+import org.carepath.interaction.WriteResult;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.instance.model.api.IIdType;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.InstantType;
+import org.hl7.fhir.r4.model.OperationOutcome;
+
+/**
+ * The type-level and instance-level REST interactions, one instance per resource type: the same
+ * code serves every type, so every type behaves alike.
+ */
+class ResourceTypeProvider implements IResourceProvider {
+
+    private final Class<? extends IBaseResource> resourceClass;
+    private final String type;
+    private final ResourceInteractions interactions;
+    private final SearchResults searches;
+
+    ResourceTypeProvider(Class<? extends IBaseResource> resourceClass, String type,
+                         ResourceInteractions interactions, SearchResults searches) {
+        this.resourceClass = resourceClass;
+        this.type = type;
+        this.interactions = interactions;
+        this.searches = searches;
+    }
+
+    @Override
+    public Class<? extends IBaseResource> getResourceType() {
+        return resourceClass;
+    }
+
+    @Read(version = true)
+    public IBaseResource read(@IdParam IIdType id) {
+        return id.hasVersionIdPart()
+                ? interactions.vread(type, id.getIdPart(), id.getVersionIdPart())
+                : interactions.read(type, id.getIdPart());
+    }
+
+    @Create
+    public MethodOutcome create(@ResourceParam IBaseResource resource, @ConditionalUrlParam String ifNoneExist) {
+        return outcome(interactions.create(resource, criteriaOf(ifNoneExist)));
+    }
+
+    @Update
+    public MethodOutcome update(@IdParam IIdType id, @ResourceParam IBaseResource resource,
+                                @ConditionalUrlParam String conditionalUrl) {
+        Integer ifMatch = id != null && id.hasVersionIdPart() ? Versions.parse(id.getVersionIdPart()) : null;
+        WriteResult result = conditionalUrl != null && (id == null || !id.hasIdPart())
+                ? interactions.conditionalUpdate(type, criteriaOf(conditionalUrl), resource, ifMatch)
+                : interactions.update(type, id.getIdPart(), resource, ifMatch);
+        return outcome(result);
+    }
+
+    @Delete
+    public MethodOutcome delete(@IdParam IIdType id, @ConditionalUrlParam String conditionalUrl) {
+        WriteResult result = conditionalUrl != null && (id == null || !id.hasIdPart())
+                ? interactions.conditionalDelete(type, criteriaOf(conditionalUrl))
+                : interactions.delete(type, id.getIdPart());
+        MethodOutcome outcome = new MethodOutcome();
+        OperationOutcome oo = new OperationOutcome();
+        oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.INFORMATION)
+                .setCode(OperationOutcome.IssueType.INFORMATIONAL)
+                .setDiagnostics(result.outcome() == WriteResult.Outcome.DELETED
+                        ? "Deleted " + type + "/" + result.id() + " (version " + result.version() + ")"
+                        : "Nothing to delete: no live resource matched");
+        outcome.setOperationOutcome(oo);
+        if (result.id() != null && result.version() > 0) {
+            outcome.setId(new IdType(type, result.id(), Integer.toString(result.version())));
+        }
+        return outcome;
+    }
+
+    @History
+    public IBundleProvider historyInstance(@IdParam IIdType id, @Since InstantType since, @At DateRangeParam at) {
+        interactions.requireExisted(type, id.getIdPart());
+        return HistoryPages.of(interactions, type, id.getIdPart(), since, at);
+    }
+
+    @History
+    public IBundleProvider historyType(@Since InstantType since, @At DateRangeParam at) {
+        return HistoryPages.of(interactions, type, null, since, at);
+    }
+
+    @Search(allowUnknownParams = true)
+    public IBundleProvider search(RequestDetails request) {
+        return searches.search(type, request);
+    }
+
+    private static MethodOutcome outcome(WriteResult result) {
+        MethodOutcome outcome = new MethodOutcome();
+        outcome.setId(new IdType(result.type(), result.id(), Integer.toString(result.version())));
+        outcome.setResource(result.resource());
+        outcome.setCreated(result.created());
+        OperationOutcome oo = new OperationOutcome();
+        oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.INFORMATION)
+                .setCode(OperationOutcome.IssueType.INFORMATIONAL)
+                .setDiagnostics(switch (result.outcome()) {
+                    case CREATED -> "Created " + result.type() + "/" + result.id();
+                    case MATCHED -> "A matching resource exists already: " + result.type() + "/" + result.id()
+                            + "; nothing was created";
+                    default -> "Updated " + result.type() + "/" + result.id() + " to version " + result.version();
+                });
+        outcome.setOperationOutcome(oo);
+        return outcome;
+    }
+
+    /** HAPI hands over the whole conditional URL ({@code Patient?identifier=x}); keep the query. */
+    private static String criteriaOf(String conditionalUrl) {
+        if (conditionalUrl == null) {
+            return null;
+        }
+        int question = conditionalUrl.indexOf('?');
+        return question >= 0 ? conditionalUrl.substring(question + 1) : conditionalUrl;
+    }
+}

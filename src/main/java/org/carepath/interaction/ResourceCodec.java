@@ -1,0 +1,57 @@
+package org.carepath.interaction;
+
+import java.util.Date;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.parser.IParser;
+import ca.uhn.fhir.parser.LenientErrorHandler;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import org.carepath.store.StoredResource;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.instance.model.api.IPrimitiveType;
+import org.hl7.fhir.r4.model.IdType;
+import org.springframework.stereotype.Component;
+
+/** Turns resources into the JSON the store keeps, and back. */
+@Component
+public class ResourceCodec {
+
+    private final FhirContext fhir;
+
+    public ResourceCodec(FhirContext fhir) {
+        this.fhir = fhir;
+    }
+
+    public FhirContext fhir() {
+        return fhir;
+    }
+
+    public String encode(IBaseResource resource) {
+        return fhir.newJsonParser().encodeResourceToString(resource);
+    }
+
+    /** Parses a stored version; stored content was checked on the way in, so parse leniently. */
+    public IBaseResource decode(StoredResource stored) {
+        IParser parser = fhir.newJsonParser().setParserErrorHandler(new LenientErrorHandler(false));
+        IBaseResource resource = parser.parseResource(stored.json());
+        resource.setId(new IdType(stored.type(), stored.id(), Integer.toString(stored.version())));
+        return resource;
+    }
+
+    /** Stamps the identity and version a write gives the resource. */
+    public void stamp(IBaseResource resource, String type, String id, int version, java.time.Instant lastUpdated) {
+        resource.setId(new IdType(type, id, Integer.toString(version)));
+        resource.getMeta().setVersionId(Integer.toString(version));
+        resource.getMeta().setLastUpdated(Date.from(lastUpdated));
+    }
+
+    /** PostgreSQL's jsonb cannot hold U+0000; say so instead of failing in the database. */
+    public void rejectUnstorableText(IBaseResource resource) {
+        for (IPrimitiveType<?> primitive : fhir.newTerser().getAllPopulatedChildElementsOfType(resource, IPrimitiveType.class)) {
+            String value = primitive.getValueAsString();
+            if (value != null && value.indexOf('\u0000') >= 0) {
+                throw new InvalidRequestException("Text values must not contain the NUL character (U+0000)");
+            }
+        }
+    }
+}

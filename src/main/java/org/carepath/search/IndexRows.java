@@ -1,0 +1,32 @@
+package org.carepath.search;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The index rows of one resource, grouped by table. */
+final class IndexRows {
+
+    record Str(String param, String value, String norm) { }
+
+    record Token(String param, String system, String code, String display) { }
+
+    record Date(String param, Instant low, Instant high) { }
+
+    record Num(String param, BigDecimal value) { }
+
+    record Quantity(String param, BigDecimal value, String system, String code) { }
+
+    record Ref(String param, String targetType, String targetId, String url) { }
+
+    record Uri(String param, String value) { }
+
+    final List<Str> strings = new ArrayList<>();
+    final List<Token> tokens = new ArrayList<>();
+    final List<Date> dates = new ArrayList<>();
+    final List<Num> numbers = new ArrayList<>();
+    final List<Quantity> quantities = new ArrayList<>();
+    final List<Ref> references = new ArrayList<>();
+    final List<Uri> uris = new ArrayList<>();
+}

@@ -1,0 +1,74 @@
+package org.carepath.search;
+
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.RuntimeSearchParam;
+import ca.uhn.fhir.fhirpath.IFhirPath;
+import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
+import org.springframework.stereotype.Component;
+
+/**
+ * The search parameters of every resource type: HAPI's built-in R4 definitions, plus the
+ * meta-based ones every resource has. Each carries its FHIRPath expression, parsed once.
+ */
+@Component
+public class SearchParameters {
+
+    /** Parameters on Resource.meta that FhirContext does not list per type. */
+    private static final Map<String, SearchParam> COMMON = Map.of(
+            "_tag", new SearchParam("_tag", RestSearchParameterTypeEnum.TOKEN, "Resource.meta.tag", Set.of(), null),
+            "_profile", new SearchParam("_profile", RestSearchParameterTypeEnum.URI, "Resource.meta.profile", Set.of(), null),
+            "_security", new SearchParam("_security", RestSearchParameterTypeEnum.TOKEN, "Resource.meta.security", Set.of(), null));
+
+    private final FhirContext fhir;
+    private final IFhirPath fhirPath;
+    private final Map<String, Map<String, SearchParam>> byType = new ConcurrentHashMap<>();
+
+    public SearchParameters(FhirContext fhir) {
+        this.fhir = fhir;
+        this.fhirPath = fhir.newFhirPath();
+    }
+
+    public Optional<SearchParam> find(String type, String name) {
+        return Optional.ofNullable(forType(type).get(name));
+    }
+
+    /** The parameters of a type that have values to index (composite and special ones have not). */
+    public Collection<SearchParam> forResourceType(String type) {
+        return forType(type).values();
+    }
+
+    private Map<String, SearchParam> forType(String type) {
+        return byType.computeIfAbsent(type, this::load);
+    }
+
+    private IFhirPath.IParsedExpression parse(String expression) {
+        try {
+            return fhirPath.parse(expression);
+        } catch (Exception e) {
+            throw new IllegalStateException("Search parameter expression does not parse: " + expression, e);
+        }
+    }
+
+    private Map<String, SearchParam> load(String type) {
+        Map<String, SearchParam> params = new LinkedHashMap<>(COMMON);
+        for (RuntimeSearchParam p : fhir.getResourceDefinition(type).getSearchParams()) {
+            if (p.getParamType() == RestSearchParameterTypeEnum.COMPOSITE
+                    || p.getParamType() == RestSearchParameterTypeEnum.SPECIAL
+                    || p.getPath() == null || p.getPath().isBlank()
+                    || p.getName().equals("_id") || p.getName().equals("_lastUpdated")) {
+                continue;
+            }
+            params.put(p.getName(), new SearchParam(p.getName(), p.getParamType(), p.getPath(), p.getTargets(),
+                    null));
+        }
+        params.replaceAll((name, p) -> p.withParsed(parse(p.expression())));
+        return Map.copyOf(params);
+    }
+}

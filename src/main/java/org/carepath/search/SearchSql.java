@@ -1,0 +1,308 @@
+package org.carepath.search;
+
+import java.math.BigDecimal;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import org.hl7.fhir.r4.model.DateTimeType;
+import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
+
+/**
+ * Translates criteria into SQL over the index tables. Every value is a bind parameter; only
+ * names this class chooses itself are written into the SQL text.
+ */
+final class SearchSql {
+
+    final MapSqlParameterSource params = new MapSqlParameterSource();
+    private final List<String> conditions = new ArrayList<>();
+    private int next;
+
+    SearchSql(String type) {
+        params.addValue("type", type);
+    }
+
+    String where() {
+        return conditions.isEmpty() ? "" : " AND " + String.join(" AND ", conditions);
+    }
+
+    void add(Criterion c) {
+        if (c.name().equals("_id")) {
+            conditions.add(negate(c, "r.res_id IN (" + bindList(c.values().stream().map(SearchSql::unescape).toList()) + ")"));
+            return;
+        }
+        if (c.name().equals("_lastUpdated")) {
+            List<String> ors = new ArrayList<>();
+            for (String v : c.values()) {
+                ors.add(dateCondition(v, "r.last_updated", "r.last_updated"));
+            }
+            conditions.add("(" + String.join(" OR ", ors) + ")");
+            return;
+        }
+        String table = table(c.param());
+        if ("missing".equals(c.modifier())) {
+            boolean missing = parseBoolean(c.values().get(0));
+            conditions.add("r.res_key " + (missing ? "NOT IN" : "IN") + " (SELECT i.res_key FROM " + table
+                    + " i WHERE i.res_type = :type AND i.param = " + bind(c.name()) + ")");
+            return;
+        }
+        List<String> ors = new ArrayList<>();
+        for (String value : c.values()) {
+            ors.add(valueCondition(c, value));
+        }
+        String match = "(SELECT i.res_key FROM " + table + " i WHERE i.res_type = :type AND i.param = "
+                + bind(c.name()) + " AND (" + String.join(" OR ", ors) + "))";
+        conditions.add("r.res_key " + ("not".equals(c.modifier()) ? "NOT IN " : "IN ") + match);
+    }
+
+    private String valueCondition(Criterion c, String value) {
+        return switch (c.param().type()) {
+            case STRING -> stringCondition(c.modifier(), unescape(value));
+            case TOKEN -> tokenCondition(c.modifier(), value);
+            case DATE -> dateCondition(value, "i.low", "i.high");
+            case NUMBER -> numberCondition(value, "i.value");
+            case QUANTITY -> quantityCondition(value);
+            case REFERENCE -> referenceCondition(c, value);
+            case URI -> uriCondition(c.modifier(), unescape(value));
+            default -> throw new InvalidRequestException("Search parameter " + c.name() + " is not supported");
+        };
+    }
+
+    private String stringCondition(String modifier, String value) {
+        if (modifier == null) {
+            return "i.norm LIKE " + bind(likeEscape(TextNormalizer.normalize(value)) + "%");
+        }
+        return switch (modifier) {
+            case "exact" -> "i.value = " + bind(value);
+            case "contains" -> "i.norm LIKE " + bind("%" + likeEscape(TextNormalizer.normalize(value)) + "%");
+            default -> throw unsupportedModifier(modifier, "string");
+        };
+    }
+
+    private String tokenCondition(String modifier, String value) {
+        if ("text".equals(modifier)) {
+            return "i.display LIKE " + bind(likeEscape(TextNormalizer.normalize(unescape(value))) + "%");
+        }
+        if (modifier != null && !modifier.equals("not")) {
+            throw unsupportedModifier(modifier, "token");
+        }
+        List<String> parts = splitUnescaped(value, '|');
+        if (parts.size() == 1) {
+            return "i.code = " + bind(parts.get(0));
+        }
+        String system = parts.get(0);
+        String code = parts.get(1);
+        if (system.isEmpty()) {
+            return "(i.code = " + bind(code) + " AND i.system IS NULL)";
+        }
+        if (code.isEmpty()) {
+            return "i.system = " + bind(system);
+        }
+        return "(i.code = " + bind(code) + " AND i.system = " + bind(system) + ")";
+    }
+
+    private String referenceCondition(Criterion c, String raw) {
+        String value = unescape(raw);
+        String modifier = c.modifier();
+        if (modifier != null && modifier.equals("identifier")) {
+            throw unsupportedModifier(modifier, "reference");
+        }
+        if (value.contains("://") || value.startsWith("urn:")) {
+            String url = value;
+            int bar = url.indexOf('|');
+            return "i.url = " + bind(url) + (bar > 0 ? "" : "");
+        }
+        String targetType = modifier;
+        String id = value;
+        int slash = value.indexOf('/');
+        if (slash > 0) {
+            targetType = value.substring(0, slash);
+            id = value.substring(slash + 1);
+            int history = id.indexOf("/_history");
+            if (history > 0) {
+                id = id.substring(0, history);
+            }
+        }
+        if (targetType == null && c.param().targets().size() == 1) {
+            targetType = c.param().targets().iterator().next();
+        }
+        return targetType == null ? "i.target_id = " + bind(id)
+                : "(i.target_id = " + bind(id) + " AND i.target_type = " + bind(targetType) + ")";
+    }
+
+    private String uriCondition(String modifier, String value) {
+        if (modifier == null) {
+            return "i.value = " + bind(value);
+        }
+        return switch (modifier) {
+            case "below" -> "i.value LIKE " + bind(likeEscape(value) + "%");
+            case "above" -> "starts_with(" + bind(value) + ", i.value)";
+            default -> throw unsupportedModifier(modifier, "uri");
+        };
+    }
+
+    private String quantityCondition(String raw) {
+        List<String> parts = splitUnescaped(raw, '|');
+        String number = numberCondition(parts.get(0), "i.value");
+        if (parts.size() == 1) {
+            return number;
+        }
+        if (parts.size() != 3) {
+            throw new InvalidRequestException("Invalid quantity '" + raw + "': expected [prefix]number|system|code");
+        }
+        String condition = number;
+        if (!parts.get(1).isEmpty()) {
+            condition += " AND i.system = " + bind(parts.get(1));
+        }
+        if (!parts.get(2).isEmpty()) {
+            condition += " AND i.code = " + bind(parts.get(2));
+        }
+        return "(" + condition + ")";
+    }
+
+    private String numberCondition(String raw, String column) {
+        Prefixed p = Prefixed.of(raw);
+        BigDecimal value;
+        try {
+            value = new BigDecimal(p.value());
+        } catch (NumberFormatException e) {
+            throw new InvalidRequestException("Invalid number '" + raw + "'");
+        }
+        // A number stands for the interval its precision implies: 100 is [99.5, 100.5).
+        BigDecimal half = BigDecimal.ONE.movePointLeft(Math.max(value.scale(), 0)).divide(BigDecimal.valueOf(2));
+        String low = bind(value.subtract(half));
+        String high = bind(value.add(half));
+        String exact = bind(value);
+        return switch (p.prefix()) {
+            case "eq" -> "(" + column + " >= " + low + " AND " + column + " < " + high + ")";
+            case "ne" -> "(" + column + " < " + low + " OR " + column + " >= " + high + ")";
+            case "gt", "sa" -> column + " > " + exact;
+            case "lt", "eb" -> column + " < " + exact;
+            case "ge" -> column + " >= " + exact;
+            case "le" -> column + " <= " + exact;
+            case "ap" -> {
+                BigDecimal margin = value.abs().multiply(BigDecimal.valueOf(0.1));
+                yield "(" + column + " BETWEEN " + bind(value.subtract(margin)) + " AND " + bind(value.add(margin)) + ")";
+            }
+            default -> throw new InvalidRequestException("Unknown prefix in '" + raw + "'");
+        };
+    }
+
+    /**
+     * Date comparison with range semantics: the search value and the indexed value each cover a
+     * range ([low, high]); the prefix says how the two must relate.
+     */
+    private String dateCondition(String raw, String lowColumn, String highColumn) {
+        Prefixed p = Prefixed.of(raw);
+        DateTimeType date;
+        try {
+            date = new DateTimeType(p.value());
+        } catch (RuntimeException e) {
+            throw new InvalidRequestException("Invalid date '" + raw + "': expected [prefix]YYYY[-MM[-DD[Thh:mm:ss[.sss]zz]]]");
+        }
+        if (date.getValue() == null) {
+            throw new InvalidRequestException("Invalid date '" + raw + "'");
+        }
+        Instant low = IndexExtractor.start(date);
+        Instant high = IndexExtractor.end(date);
+        String lo = bind(Timestamp.from(low));
+        String hi = bind(Timestamp.from(high));
+        return switch (p.prefix()) {
+            case "eq" -> "(" + lowColumn + " >= " + lo + " AND " + highColumn + " <= " + hi + ")";
+            case "ne" -> "(" + lowColumn + " < " + lo + " OR " + highColumn + " > " + hi + ")";
+            case "gt" -> highColumn + " > " + hi;
+            case "lt" -> lowColumn + " < " + lo;
+            case "ge" -> highColumn + " >= " + lo;
+            case "le" -> lowColumn + " <= " + hi;
+            case "sa" -> lowColumn + " > " + hi;
+            case "eb" -> highColumn + " < " + lo;
+            case "ap" -> {
+                // Approximately: within 10% of the distance from now, and at least a day.
+                long distance = Math.abs(java.time.Duration.between(Instant.now(), low).toMillis());
+                long margin = Math.max(distance / 10, 86_400_000L);
+                yield "(" + lowColumn + " <= " + bind(Timestamp.from(high.plusMillis(margin))) + " AND "
+                        + highColumn + " >= " + bind(Timestamp.from(low.minusMillis(margin))) + ")";
+            }
+            default -> throw new InvalidRequestException("Unknown prefix in '" + raw + "'");
+        };
+    }
+
+    private static String table(SearchParam param) {
+        return switch (param.type()) {
+            case STRING -> "idx_string";
+            case TOKEN -> "idx_token";
+            case DATE -> "idx_date";
+            case NUMBER -> "idx_number";
+            case QUANTITY -> "idx_quantity";
+            case REFERENCE -> "idx_reference";
+            case URI -> "idx_uri";
+            default -> throw new InvalidRequestException("Search parameter " + param.name() + " is not supported");
+        };
+    }
+
+    private String negate(Criterion c, String condition) {
+        return "not".equals(c.modifier()) ? "NOT " + condition : condition;
+    }
+
+    private String bind(Object value) {
+        String name = "p" + next++;
+        params.addValue(name, value);
+        return ":" + name;
+    }
+
+    private String bindList(List<String> values) {
+        String name = "p" + next++;
+        params.addValue(name, values);
+        return ":" + name;
+    }
+
+    private static boolean parseBoolean(String value) {
+        if (value.equals("true") || value.equals("false")) {
+            return Boolean.parseBoolean(value);
+        }
+        throw new InvalidRequestException(":missing takes true or false, not '" + value + "'");
+    }
+
+    private static InvalidRequestException unsupportedModifier(String modifier, String type) {
+        return new InvalidRequestException("Modifier :" + modifier + " is not supported on " + type + " parameters");
+    }
+
+    static String likeEscape(String text) {
+        return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+    }
+
+    static String unescape(String text) {
+        return text.replaceAll("\\\\([,$|\\\\])", "$1");
+    }
+
+    /** Splits on a separator not escaped with a backslash; unescapes the parts. */
+    static List<String> splitUnescaped(String text, char separator) {
+        List<String> parts = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        for (int i = 0; i < text.length(); i++) {
+            char ch = text.charAt(i);
+            if (ch == '\\' && i + 1 < text.length()) {
+                current.append(text.charAt(++i));
+            } else if (ch == separator) {
+                parts.add(current.toString());
+                current.setLength(0);
+            } else {
+                current.append(ch);
+            }
+        }
+        parts.add(current.toString());
+        return parts;
+    }
+
+    /** A value with its comparison prefix (eq when none). */
+    record Prefixed(String prefix, String value) {
+        static Prefixed of(String raw) {
+            if (raw.length() > 2 && Character.isLetter(raw.charAt(0)) && Character.isLetter(raw.charAt(1))) {
+                return new Prefixed(raw.substring(0, 2), raw.substring(2));
+            }
+            return new Prefixed("eq", raw);
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package org.carepath.store;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
+import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
+import org.springframework.stereotype.Repository;
+
+/**
+ * The SQL of the resource and resource_version tables. Callers run it inside a transaction; the
+ * store itself knows nothing of FHIR semantics beyond type, id and version.
+ */
+@Repository
+public class ResourceStore {
+
+    private static final String COLUMNS = "res_key, res_type, res_id, version, last_updated, deleted, body::text AS body";
+
+    private final NamedParameterJdbcTemplate jdbc;
+
+    public ResourceStore(NamedParameterJdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    /** The current version, deleted or not. */
+    public Optional<StoredResource> find(String type, String id) {
+        return one("SELECT " + COLUMNS + " FROM resource WHERE res_type = :type AND res_id = :id",
+                new MapSqlParameterSource("type", type).addValue("id", id));
+    }
+
+    /** The current version, locked until the transaction ends: the base of every version check. */
+    public Optional<StoredResource> findForUpdate(String type, String id) {
+        return one("SELECT " + COLUMNS + " FROM resource WHERE res_type = :type AND res_id = :id FOR UPDATE",
+                new MapSqlParameterSource("type", type).addValue("id", id));
+    }
+
+    public Optional<StoredResource> findVersion(String type, String id, int version) {
+        return one("""
+                SELECT res_key, res_type, res_id, version, last_updated, deleted, body::text AS body
+                FROM resource_version
+                WHERE res_key = (SELECT res_key FROM resource WHERE res_type = :type AND res_id = :id)
+                  AND version = :version""",
+                new MapSqlParameterSource("type", type).addValue("id", id).addValue("version", version));
+    }
+
+    /** Current, live versions by key, in the order of the keys given. */
+    public List<StoredResource> findLive(Collection<Long> keys) {
+        if (keys.isEmpty()) {
+            return List.of();
+        }
+        List<StoredResource> rows = jdbc.query(
+                "SELECT " + COLUMNS + " FROM resource WHERE res_key IN (:keys) AND NOT deleted",
+                new MapSqlParameterSource("keys", keys), ResourceStore::row);
+        var byKey = new java.util.HashMap<Long, StoredResource>();
+        rows.forEach(r -> byKey.put(r.key(), r));
+        return keys.stream().map(byKey::get).filter(java.util.Objects::nonNull).toList();
+    }
+
+    /**
+     * Inserts version 1 of a new resource, unless one with this type and id exists already (a
+     * concurrent writer may have won): then returns empty and writes nothing.
+     */
+    public Optional<Long> insertIfAbsent(String type, String id, Instant lastUpdated, String json) {
+        var params = new MapSqlParameterSource("type", type).addValue("id", id)
+                .addValue("updated", Timestamp.from(lastUpdated)).addValue("body", json);
+        List<Long> keys = jdbc.queryForList("""
+                INSERT INTO resource (res_type, res_id, version, last_updated, deleted, body)
+                VALUES (:type, :id, 1, :updated, false, CAST(:body AS jsonb))
+                ON CONFLICT (res_type, res_id) DO NOTHING
+                RETURNING res_key""", params, Long.class);
+        if (keys.isEmpty()) {
+            return Optional.empty();
+        }
+        long key = keys.get(0);
+        insertVersion(key, type, id, 1, lastUpdated, false, json);
+        return Optional.of(key);
+    }
+
+    /** Writes a new current version of a row the caller has locked with {@link #findForUpdate}. */
+    public void update(StoredResource current, int version, Instant lastUpdated, String json) {
+        jdbc.update("""
+                UPDATE resource SET version = :version, last_updated = :updated, deleted = false,
+                                    body = CAST(:body AS jsonb)
+                WHERE res_key = :key""",
+                new MapSqlParameterSource("key", current.key()).addValue("version", version)
+                        .addValue("updated", Timestamp.from(lastUpdated)).addValue("body", json));
+        insertVersion(current.key(), current.type(), current.id(), version, lastUpdated, false, json);
+    }
+
+    /** Records a deletion as a new version without a body. */
+    public void markDeleted(StoredResource current, int version, Instant lastUpdated) {
+        jdbc.update("""
+                UPDATE resource SET version = :version, last_updated = :updated, deleted = true, body = NULL
+                WHERE res_key = :key""",
+                new MapSqlParameterSource("key", current.key()).addValue("version", version)
+                        .addValue("updated", Timestamp.from(lastUpdated)));
+        insertVersion(current.key(), current.type(), current.id(), version, lastUpdated, true, null);
+    }
+
+    private void insertVersion(long key, String type, String id, int version, Instant updated,
+                               boolean deleted, String json) {
+        jdbc.update("""
+                INSERT INTO resource_version (res_key, version, res_type, res_id, last_updated, deleted, body)
+                VALUES (:key, :version, :type, :id, :updated, :deleted, CAST(:body AS jsonb))""",
+                new MapSqlParameterSource("key", key).addValue("version", version).addValue("type", type)
+                        .addValue("id", id).addValue("updated", Timestamp.from(updated))
+                        .addValue("deleted", deleted).addValue("body", json));
+    }
+
+    /**
+     * Takes a lock on a name until the transaction ends: serialises writers that must see each
+     * other's result, such as two conditional creates with the same criteria.
+     */
+    public void lockName(String name) {
+        jdbc.query("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))",
+                new MapSqlParameterSource("name", name), rs -> null);
+    }
+
+    /** Number of versions a history query matches. */
+    public int countHistory(HistoryQuery query) {
+        var params = new MapSqlParameterSource();
+        Integer count = jdbc.queryForObject("SELECT count(*) FROM resource_version v" + historyWhere(query, params),
+                params, Integer.class);
+        return count == null ? 0 : count;
+    }
+
+    /** One page of a history query, newest first. */
+    public List<StoredResource> history(HistoryQuery query, int offset, int limit) {
+        var params = new MapSqlParameterSource("offset", offset).addValue("limit", limit);
+        return jdbc.query("""
+                SELECT v.res_key, v.res_type, v.res_id, v.version, v.last_updated, v.deleted, v.body::text AS body
+                FROM resource_version v""" + historyWhere(query, params) + """
+                 ORDER BY v.last_updated DESC, v.res_key DESC, v.version DESC
+                OFFSET :offset LIMIT :limit""", params, ResourceStore::row);
+    }
+
+    private static String historyWhere(HistoryQuery query, MapSqlParameterSource params) {
+        var where = new StringBuilder(" WHERE true");
+        if (query.id() != null) {
+            where.append(" AND v.res_key = (SELECT res_key FROM resource WHERE res_type = :type AND res_id = :id)");
+            params.addValue("type", query.type()).addValue("id", query.id());
+        } else if (query.type() != null) {
+            where.append(" AND v.res_type = :type");
+            params.addValue("type", query.type());
+        }
+        if (query.since() != null) {
+            where.append(" AND v.last_updated >= :since");
+            params.addValue("since", Timestamp.from(query.since()));
+        }
+        if (query.until() != null) {
+            where.append(" AND v.last_updated <= :until");
+            params.addValue("until", Timestamp.from(query.until()));
+        }
+        return where.toString();
+    }
+
+    private Optional<StoredResource> one(String sql, MapSqlParameterSource params) {
+        return jdbc.query(sql, params, ResourceStore::row).stream().findFirst();
+    }
+
+    static StoredResource row(ResultSet rs, int rowNum) throws SQLException {
+        return new StoredResource(rs.getLong("res_key"), rs.getString("res_type"), rs.getString("res_id"),
+                rs.getInt("version"), rs.getTimestamp("last_updated").toInstant(), rs.getBoolean("deleted"),
+                rs.getString("body"));
+    }
+}

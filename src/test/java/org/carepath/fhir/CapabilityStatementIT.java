@@ -1,0 +1,36 @@
+package org.carepath.fhir;
+
+import java.util.List;
+
+import io.restassured.path.json.JsonPath;
+import org.carepath.EndToEndTest;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** /metadata describes what the server does, and nothing it does not. */
+class CapabilityStatementIT extends EndToEndTest {
+
+    @Test
+    void listsEveryResourceTypeWithTheInteractionsImplemented() {
+        JsonPath cs = fhir().get("/metadata").then().statusCode(200).extract().jsonPath();
+        assertThat(cs.getString("fhirVersion")).isEqualTo("4.0.1");
+        assertThat(cs.getString("kind")).isEqualTo("instance");
+        assertThat(cs.getList("format", String.class)).contains("application/fhir+json", "application/fhir+xml");
+        List<String> types = cs.getList("rest[0].resource.type");
+        assertThat(types).contains("Patient", "CarePlan", "Procedure", "Questionnaire", "Task", "Flag")
+                .hasSize(146);
+
+        String patient = "rest[0].resource.find { it.type == 'Patient' }";
+        assertThat(cs.getList(patient + ".interaction.code", String.class)).containsExactlyInAnyOrder(
+                "read", "vread", "update", "delete", "history-instance", "history-type", "create", "search-type");
+        assertThat(cs.getString(patient + ".versioning")).isEqualTo("versioned-update");
+        assertThat(cs.getBoolean(patient + ".updateCreate")).isTrue();
+        assertThat(cs.getBoolean(patient + ".conditionalCreate")).isTrue();
+        assertThat(cs.getString(patient + ".conditionalUpdate")).isEqualTo("true");
+        assertThat(cs.getString(patient + ".conditionalDelete")).isEqualTo("single");
+
+        assertThat(cs.getList("rest[0].interaction.code", String.class))
+                .containsExactlyInAnyOrder("transaction", "batch", "history-system");
+    }
+}
