@@ -1,5 +1,7 @@
 package org.carepath.fhir;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.UndeclaredThrowableException;
 import java.util.UUID;
 
 import ca.uhn.fhir.interceptor.api.Hook;
@@ -12,8 +14,7 @@ import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.exceptions.UnclassifiedServerFailureException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.dao.DataAccessResourceFailureException;
-import org.springframework.transaction.CannotCreateTransactionException;
+import org.carepath.interaction.DatabaseFailures;
 
 /**
  * Makes sure no internal detail (stack trace, SQL, class name) reaches a client: expected
@@ -28,7 +29,8 @@ class ErrorTranslation {
     @Hook(Pointcut.SERVER_PRE_PROCESS_OUTGOING_EXCEPTION)
     public BaseServerResponseException translate(Throwable thrown) {
         Throwable cause = thrown;
-        while (cause instanceof InternalErrorException && cause.getCause() != null) {
+        while ((cause instanceof InternalErrorException || cause instanceof InvocationTargetException
+                || cause instanceof UndeclaredThrowableException) && cause.getCause() != null) {
             cause = cause.getCause();
         }
         if (cause instanceof BaseServerResponseException known && !(known instanceof InternalErrorException)) {
@@ -40,11 +42,9 @@ class ErrorTranslation {
         if (cause instanceof DataFormatException format) {
             return new InvalidRequestException("Invalid FHIR content: " + format.getMessage());
         }
-        for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof DataAccessResourceFailureException || t instanceof CannotCreateTransactionException) {
-                log.warn("Database unavailable: {}", t.getMessage());
-                return new UnclassifiedServerFailureException(503, "The database is unavailable; try again shortly");
-            }
+        if (DatabaseFailures.isUnavailable(cause)) {
+            log.warn("Database unavailable: {}", cause.getMessage());
+            return new UnclassifiedServerFailureException(503, "The database is unavailable; try again shortly");
         }
         String reference = UUID.randomUUID().toString();
         log.error("Unexpected failure, reference {}", reference, cause);

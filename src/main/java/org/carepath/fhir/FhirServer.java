@@ -30,19 +30,22 @@ class FhirServer extends RestfulServer {
         setImplementationDescription("CarePath: FHIR R4 server for surgical care pathways");
         setDefaultResponseEncoding(EncodingEnum.JSON);
         setETagSupport(ETagSupportEnum.ENABLED);
-        setPagingProvider(new StatelessPagingProvider(properties.fhir().defaultPageSize(),
-                properties.fhir().maxPageSize(), interactions, searches));
+        int maxPageSize = properties.fhir().maxPageSize();
+        setDefaultPageSize(properties.fhir().defaultPageSize());
+        setMaximumPageSize(maxPageSize);
+        setPagingProvider(new StatelessPagingProvider(properties.fhir().defaultPageSize(), maxPageSize, searches));
 
         List<ca.uhn.fhir.rest.server.IResourceProvider> providers = new ArrayList<>();
         for (String type : new TreeSet<>(fhir.getResourceTypes())) {
             providers.add(new ResourceTypeProvider(fhir.getResourceDefinition(type).getImplementingClass(), type,
-                    interactions, searches));
+                    interactions, searches, maxPageSize));
         }
         setResourceProviders(providers);
-        registerProvider(new SystemProvider(bundles, interactions));
+        registerProvider(new SystemProvider(bundles, interactions, maxPageSize));
         registerInterceptor(new ErrorTranslation());
-        registerInterceptor(sizeLimit);
         registerInterceptor(new RequestFormat());
+        registerInterceptor(new CapabilityStatementCustomizer());
+        registerInterceptor(new HistoryLinks());
     }
 
     @Override

@@ -7,6 +7,7 @@ import java.util.List;
 import ca.uhn.fhir.model.api.ResourceMetadataKeyEnum;
 import ca.uhn.fhir.model.valueset.BundleEntryTransactionMethodEnum;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.param.DateRangeParam;
 import org.carepath.interaction.ResourceInteractions;
 import org.carepath.store.HistoryQuery;
@@ -17,22 +18,38 @@ import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.InstantType;
 
 /**
- * A _history result, newest first. Its upper time bound is fixed when the first page is made,
- * so later writes do not shift the pages a client is walking through.
+ * A _history result, newest first. Its upper time bound is fixed when the first page is made
+ * (and carried in the page links, see {@link HistoryLinks}), so later writes do not shift the
+ * pages a client is walking through.
  */
 final class HistoryPages implements IBundleProvider {
 
     private final ResourceInteractions interactions;
     private final HistoryQuery query;
+    private final int offset;
+    private final int maxPageSize;
     private Integer size;
 
-    private HistoryPages(ResourceInteractions interactions, HistoryQuery query) {
+    private HistoryPages(ResourceInteractions interactions, HistoryQuery query, int offset, int maxPageSize) {
         this.interactions = interactions;
         this.query = query;
+        this.offset = offset;
+        this.maxPageSize = maxPageSize;
     }
 
+    /** The history the request asks for, from its {@code _offset} on (HAPI pages history by offset). */
     static HistoryPages of(ResourceInteractions interactions, String type, String id, InstantType since,
-                           DateRangeParam at) {
+                           DateRangeParam at, RequestDetails request, int maxPageSize) {
+        String[] offsets = request.getParameters().get("_offset");
+        int offset = 0;
+        if (offsets != null && offsets.length > 0) {
+            try {
+                offset = Math.max(0, Integer.parseInt(offsets[0]));
+            } catch (NumberFormatException e) {
+                throw new ca.uhn.fhir.rest.server.exceptions.InvalidRequestException(
+                        "_offset must be a whole number, not '" + offsets[0] + "'");
+            }
+        }
         Instant from = since != null && since.getValue() != null ? since.getValue().toInstant() : null;
         Instant until = Instant.now();
         if (at != null && at.getUpperBoundAsInstant() != null && at.getUpperBoundAsInstant().toInstant().isBefore(until)) {
@@ -42,17 +59,7 @@ final class HistoryPages implements IBundleProvider {
             Instant low = at.getLowerBoundAsInstant().toInstant();
             from = from == null || low.isAfter(from) ? low : from;
         }
-        return new HistoryPages(interactions, new HistoryQuery(type, id, from, until));
-    }
-
-    static HistoryPages fromPageId(ResourceInteractions interactions, String[] parts) {
-        return new HistoryPages(interactions, new HistoryQuery(blankToNull(parts[1]), blankToNull(parts[2]),
-                parts[3].isEmpty() ? null : Instant.parse(parts[3]), Instant.parse(parts[4])));
-    }
-
-    String pageId() {
-        return PageIds.encode("history", nullToBlank(query.type()), nullToBlank(query.id()),
-                query.since() == null ? "" : query.since().toString(), query.until().toString());
+        return new HistoryPages(interactions, new HistoryQuery(type, id, from, until), offset, maxPageSize);
     }
 
     @Override
@@ -62,7 +69,8 @@ final class HistoryPages implements IBundleProvider {
 
     @Override
     public List<IBaseResource> getResources(int fromIndex, int toIndex) {
-        return interactions.history(query, fromIndex, toIndex - fromIndex).stream().map(this::entry).toList();
+        int count = Math.min(toIndex - fromIndex, maxPageSize);
+        return interactions.history(query, offset + fromIndex, count).stream().map(this::entry).toList();
     }
 
     private IBaseResource entry(StoredResource row) {
@@ -96,13 +104,5 @@ final class HistoryPages implements IBundleProvider {
             size = interactions.countHistory(query);
         }
         return size;
-    }
-
-    private static String blankToNull(String s) {
-        return s.isEmpty() ? null : s;
-    }
-
-    private static String nullToBlank(String s) {
-        return s == null ? "" : s;
     }
 }

@@ -25,20 +25,20 @@ class RequestFormat {
     private static final Set<String> OTHER_ACCEPTED = Set.of("application/json-patch+json",
             "application/x-www-form-urlencoded");
 
-    @Hook(Pointcut.SERVER_INCOMING_REQUEST_PRE_HANDLED)
-    public void check(RequestDetails request) {
+    @Hook(Pointcut.SERVER_INCOMING_REQUEST_POST_PROCESSED)
+    public boolean check(RequestDetails request) {
         RequestTypeEnum method = request.getRequestType();
         if (method != RequestTypeEnum.POST && method != RequestTypeEnum.PUT && method != RequestTypeEnum.PATCH) {
-            return;
+            return true;
         }
         if ("Binary".equals(request.getResourceName())) {
-            return; // Binary takes any media type
+            return true; // Binary takes any media type
         }
         String contentType = request.getHeader("Content-Type");
         String mediaType = contentType == null ? "" : contentType.split(";")[0].trim().toLowerCase(Locale.ROOT);
         byte[] body = request.loadRequestContents();
         if (body == null || body.length == 0) {
-            return;
+            return true;
         }
         if (!FHIR_TYPES.contains(mediaType) && !OTHER_ACCEPTED.contains(mediaType)) {
             throw new UnclassifiedServerFailureException(415, "Unsupported media type '" + mediaType
@@ -47,6 +47,7 @@ class RequestFormat {
         if (mediaType.contains("xml") && containsDoctype(body)) {
             throw new InvalidRequestException("XML with a DOCTYPE declaration is not accepted");
         }
+        return true;
     }
 
     private static boolean containsDoctype(byte[] body) {

@@ -2,34 +2,21 @@ package org.carepath.fhir;
 
 import java.io.IOException;
 
-import ca.uhn.fhir.interceptor.api.Hook;
-import ca.uhn.fhir.interceptor.api.Interceptor;
-import ca.uhn.fhir.interceptor.api.Pointcut;
-import ca.uhn.fhir.rest.server.exceptions.UnclassifiedServerFailureException;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 
 /**
- * Refuses bodies over the limit with 413: at once when Content-Length says so, and while reading
- * when the body arrives chunked, so an oversized body is never held in memory.
+ * Refuses bodies over the limit with 413: before reading anything when Content-Length says so,
+ * and while reading when the body arrives chunked, so an oversized body is never held in memory.
  */
-@Interceptor
 class RequestSizeLimit {
 
     private final long limit;
 
     RequestSizeLimit(long limit) {
         this.limit = limit;
-    }
-
-    @Hook(Pointcut.SERVER_INCOMING_REQUEST_PRE_PROCESSED)
-    public boolean checkDeclaredLength(HttpServletRequest request) {
-        if (request.getContentLengthLong() > limit) {
-            throw new UnclassifiedServerFailureException(413, new PayloadTooLarge(limit).getMessage());
-        }
-        return true;
     }
 
     /** Wraps a request so that reading past the limit fails. */
@@ -39,6 +26,9 @@ class RequestSizeLimit {
 
             @Override
             public ServletInputStream getInputStream() throws IOException {
+                if (getContentLengthLong() > limit) {
+                    throw new PayloadTooLarge(limit);
+                }
                 if (stream == null) {
                     stream = new Counting(super.getInputStream(), limit);
                 }

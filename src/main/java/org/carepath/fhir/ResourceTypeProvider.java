@@ -16,6 +16,7 @@ import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.param.DateRangeParam;
 import ca.uhn.fhir.rest.server.IResourceProvider;
+import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import org.carepath.interaction.ResourceInteractions;
 import org.carepath.interaction.WriteResult;
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -34,9 +35,11 @@ class ResourceTypeProvider implements IResourceProvider {
     private final String type;
     private final ResourceInteractions interactions;
     private final SearchResults searches;
+    private final int maxPageSize;
 
     ResourceTypeProvider(Class<? extends IBaseResource> resourceClass, String type,
-                         ResourceInteractions interactions, SearchResults searches) {
+                         ResourceInteractions interactions, SearchResults searches, int maxPageSize) {
+        this.maxPageSize = maxPageSize;
         this.resourceClass = resourceClass;
         this.type = type;
         this.interactions = interactions;
@@ -62,11 +65,16 @@ class ResourceTypeProvider implements IResourceProvider {
 
     @Update
     public MethodOutcome update(@IdParam IIdType id, @ResourceParam IBaseResource resource,
-                                @ConditionalUrlParam String conditionalUrl) {
+                                @ConditionalUrlParam String conditionalUrl, RequestDetails request) {
         Integer ifMatch = id != null && id.hasVersionIdPart() ? Versions.parse(id.getVersionIdPart()) : null;
         WriteResult result = conditionalUrl != null && (id == null || !id.hasIdPart())
                 ? interactions.conditionalUpdate(type, criteriaOf(conditionalUrl), resource, ifMatch)
                 : interactions.update(type, id.getIdPart(), resource, ifMatch);
+        if (result.created() && request instanceof ServletRequestDetails servlet) {
+            // HAPI adds Location only to POST; FHIR wants it on an update that creates, too.
+            servlet.getServletResponse().addHeader("Location", request.getFhirServerBase()
+                    + "/" + type + "/" + result.id() + "/_history/" + result.version());
+        }
         return outcome(result);
     }
 
@@ -90,14 +98,16 @@ class ResourceTypeProvider implements IResourceProvider {
     }
 
     @History
-    public IBundleProvider historyInstance(@IdParam IIdType id, @Since InstantType since, @At DateRangeParam at) {
+    public IBundleProvider historyInstance(@IdParam IIdType id, @Since InstantType since, @At DateRangeParam at,
+                                           RequestDetails request) {
         interactions.requireExisted(type, id.getIdPart());
-        return HistoryPages.of(interactions, type, id.getIdPart(), since, at);
+        return HistoryPages.of(interactions, type, id.getIdPart(), since, at, request, maxPageSize);
     }
 
     @History
-    public IBundleProvider historyType(@Since InstantType since, @At DateRangeParam at) {
-        return HistoryPages.of(interactions, type, null, since, at);
+    public IBundleProvider historyType(@Since InstantType since, @At DateRangeParam at,
+                                           RequestDetails request) {
+        return HistoryPages.of(interactions, type, null, since, at, request, maxPageSize);
     }
 
     @Search(allowUnknownParams = true)

@@ -4,24 +4,20 @@ import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.IPagingProvider;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
-import org.carepath.interaction.ResourceInteractions;
 
 /**
- * HAPI's hook for next/previous links. Instead of keeping result sets in memory, the link's id
+ * HAPI's hook for search page links. Instead of keeping result sets in memory, the link's id
  * describes the query itself, so pages survive restarts and work across replicas.
  */
 class StatelessPagingProvider implements IPagingProvider {
 
     private final int defaultPageSize;
     private final int maximumPageSize;
-    private final ResourceInteractions interactions;
     private final SearchResults searches;
 
-    StatelessPagingProvider(int defaultPageSize, int maximumPageSize, ResourceInteractions interactions,
-                            SearchResults searches) {
+    StatelessPagingProvider(int defaultPageSize, int maximumPageSize, SearchResults searches) {
         this.defaultPageSize = defaultPageSize;
         this.maximumPageSize = maximumPageSize;
-        this.interactions = interactions;
         this.searches = searches;
     }
 
@@ -37,9 +33,6 @@ class StatelessPagingProvider implements IPagingProvider {
 
     @Override
     public String storeResultList(RequestDetails request, IBundleProvider results) {
-        if (results instanceof HistoryPages history) {
-            return history.pageId();
-        }
         return SearchResults.pageIdOf(results);
     }
 
@@ -48,7 +41,6 @@ class StatelessPagingProvider implements IPagingProvider {
         String[] parts = PageIds.decode(pageId);
         try {
             return switch (parts[0]) {
-                case "history" -> HistoryPages.fromPageId(interactions, parts);
                 case "search" -> searches.fromPageId(parts);
                 default -> throw new InvalidRequestException("Unknown or malformed page link");
             };

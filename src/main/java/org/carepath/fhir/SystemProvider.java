@@ -20,8 +20,10 @@ class SystemProvider {
 
     private final BundleInteractions bundles;
     private final ResourceInteractions interactions;
+    private final int maxPageSize;
 
-    SystemProvider(BundleInteractions bundles, ResourceInteractions interactions) {
+    SystemProvider(BundleInteractions bundles, ResourceInteractions interactions, int maxPageSize) {
+        this.maxPageSize = maxPageSize;
         this.bundles = bundles;
         this.interactions = interactions;
     }
@@ -33,7 +35,8 @@ class SystemProvider {
     }
 
     @History
-    public IBundleProvider historySystem(@Since InstantType since, @At DateRangeParam at) {
-        return HistoryPages.of(interactions, null, null, since, at);
+    public IBundleProvider historySystem(@Since InstantType since, @At DateRangeParam at,
+                                           RequestDetails request) {
+        return HistoryPages.of(interactions, null, null, since, at, request, maxPageSize);
     }
 }

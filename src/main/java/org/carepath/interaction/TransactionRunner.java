@@ -8,15 +8,10 @@ import ca.uhn.fhir.rest.server.exceptions.ResourceVersionConflictException;
 import ca.uhn.fhir.rest.server.exceptions.UnclassifiedServerFailureException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.dao.DataAccessException;
-import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.dao.PessimisticLockingFailureException;
-import org.springframework.dao.QueryTimeoutException;
-import org.springframework.dao.TransientDataAccessResourceException;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -64,15 +59,14 @@ public class TransactionRunner {
                 log.debug("Retrying after a transaction conflict (attempt {})", attempt, e);
             } catch (BaseServerResponseException e) {
                 throw e;
-            } catch (DataAccessException | CannotCreateTransactionException e) {
+            } catch (RuntimeException e) {
                 throw translate(e);
             }
         }
     }
 
     static RuntimeException translate(RuntimeException e) {
-        if (e instanceof DataAccessResourceFailureException || e instanceof TransientDataAccessResourceException
-                || e instanceof QueryTimeoutException || e instanceof CannotCreateTransactionException) {
+        if (DatabaseFailures.isUnavailable(e)) {
             log.warn("Database unavailable: {}", e.getMessage());
             return new UnclassifiedServerFailureException(503,
                     "The database is unavailable; try again shortly");

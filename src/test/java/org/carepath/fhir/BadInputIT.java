@@ -86,10 +86,20 @@ class BadInputIT extends EndToEndTest {
     }
 
     @Test
-    void bodyOverTheLimitIs413() {
-        String huge = "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"" + "a".repeat(11 * 1024 * 1024) + "\"}]}";
-        var response = fhir().body(huge).post("/Patient");
-        response.then().statusCode(413).body("resourceType", equalTo("OperationOutcome"));
+    void bodyDeclaredOverTheLimitIsRefusedWith413BeforeItIsRead() throws Exception {
+        // Only the headers and a few bytes are sent: the server must answer from Content-Length.
+        try (var socket = new java.net.Socket("localhost", port)) {
+            var out = socket.getOutputStream();
+            out.write(("POST /fhir/Patient HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/fhir+json\r\n"
+                    + "Accept: application/fhir+json\r\nContent-Length: 104857600\r\n\r\n{\"resourceType\":")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.flush();
+            socket.setSoTimeout(10_000);
+            byte[] buffer = new byte[2048];
+            int n = socket.getInputStream().read(buffer);
+            String response = new String(buffer, 0, Math.max(n, 0), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(response).startsWith("HTTP/1.1 413");
+        }
     }
 
     @Test

@@ -50,8 +50,8 @@ class DatabaseOutageIT extends EndToEndTest {
             assertThat(Duration.between(start, Instant.now())).isLessThan(Duration.ofSeconds(10));
             fhir().body(patientJson("DuringOutage", unique("mrn"))).post("/Patient").then().statusCode(503)
                     .body("resourceType", equalTo("OperationOutcome"));
-            RestAssured.given().basePath("").get("/actuator/health/readiness").then().statusCode(503);
-            RestAssured.given().basePath("").get("/actuator/health/liveness").then().statusCode(200);
+            RestAssured.get("http://localhost:" + port + "/actuator/health/readiness").then().statusCode(503);
+            RestAssured.get("http://localhost:" + port + "/actuator/health/liveness").then().statusCode(200);
         } finally {
             proxy.restore();
         }
@@ -63,6 +63,6 @@ class DatabaseOutageIT extends EndToEndTest {
             }
         }
         assertThat(status).isEqualTo(200);
-        RestAssured.given().basePath("").get("/actuator/health/readiness").then().statusCode(200);
+        RestAssured.get("http://localhost:" + port + "/actuator/health/readiness").then().statusCode(200);
     }
 }

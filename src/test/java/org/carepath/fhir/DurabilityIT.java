@@ -39,6 +39,9 @@ class DurabilityIT extends EndToEndTest {
         try {
             String base = "http://localhost:" + port + "/fhir";
             waitForMetadata(base, server);
+            // The packaged server also exposes its metrics for Prometheus (tests disable export).
+            RestAssured.given().baseUri("http://localhost:" + port).basePath("").get("/actuator/prometheus")
+                    .then().statusCode(200).body(org.hamcrest.Matchers.containsString("jvm_memory_used_bytes"));
             for (int i = 0; i < 20; i++) {
                 ids.add(RestAssured.given().baseUri(base).basePath("").contentType(FHIR_JSON)
                         .body(patientJson(family, unique("mrn"))).post("/Patient")
