@@ -40,8 +40,9 @@ public abstract class EndToEndTest {
         return "http://localhost:" + port + "/fhir";
     }
 
+    /** FHIR bodies are UTF-8; REST Assured would otherwise declare ISO-8859-1. */
     protected static RequestSpecification fhir() {
-        return given().contentType(FHIR_JSON).accept(FHIR_JSON);
+        return given().contentType(FHIR_JSON + "; charset=UTF-8").accept(FHIR_JSON);
     }
 
     protected static String unique(String prefix) {

@@ -15,16 +15,19 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.carepath.CarePathProperties;
 import org.carepath.interaction.BundleInteractions;
 import org.carepath.interaction.ResourceInteractions;
+import org.carepath.search.SearchParameters;
 
 /** HAPI's plain RestfulServer with one provider per resource type and the system provider. */
 class FhirServer extends RestfulServer {
 
     private final transient RequestSizeLimit sizeLimit;
+    private final transient CompartmentRoutes compartments;
 
     FhirServer(FhirContext fhir, CarePathProperties properties, ResourceInteractions interactions,
-               BundleInteractions bundles, SearchResults searches, String version) {
+               BundleInteractions bundles, SearchResults searches, SearchParameters parameters, String version) {
         super(fhir);
         this.sizeLimit = new RequestSizeLimit(properties.fhir().maxRequestSize().toBytes());
+        this.compartments = new CompartmentRoutes(fhir.getResourceTypes());
         setServerName("CarePath");
         setServerVersion(version);
         setImplementationDescription("CarePath: FHIR R4 server for surgical care pathways");
@@ -44,13 +47,13 @@ class FhirServer extends RestfulServer {
         registerProvider(new SystemProvider(bundles, interactions, maxPageSize));
         registerInterceptor(new ErrorTranslation());
         registerInterceptor(new RequestFormat());
-        registerInterceptor(new CapabilityStatementCustomizer());
+        registerInterceptor(new CapabilityStatementCustomizer(parameters));
         registerInterceptor(new HistoryLinks());
     }
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response)
             throws ServletException, IOException {
-        super.service(sizeLimit.limit(request), response);
+        super.service(sizeLimit.limit(compartments.route(request)), response);
     }
 }

@@ -4,6 +4,7 @@ import ca.uhn.fhir.context.FhirContext;
 import org.carepath.CarePathProperties;
 import org.carepath.interaction.BundleInteractions;
 import org.carepath.interaction.ResourceInteractions;
+import org.carepath.search.SearchParameters;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.info.BuildProperties;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
@@ -17,10 +18,11 @@ class FhirServerConfig {
     @Bean
     ServletRegistrationBean<FhirServer> fhirServlet(FhirContext fhir, CarePathProperties properties,
                                                     ResourceInteractions interactions, BundleInteractions bundles,
-                                                    SearchResults searches, ObjectProvider<BuildProperties> build) {
+                                                    SearchResults searches, SearchParameters parameters,
+                                                    ObjectProvider<BuildProperties> build) {
         String version = build.getIfAvailable() == null ? "dev" : build.getIfAvailable().getVersion();
         var registration = new ServletRegistrationBean<>(
-                new FhirServer(fhir, properties, interactions, bundles, searches, version), "/fhir/*");
+                new FhirServer(fhir, properties, interactions, bundles, searches, parameters, version), "/fhir/*");
         registration.setName("fhir");
         registration.setLoadOnStartup(1);
         return registration;

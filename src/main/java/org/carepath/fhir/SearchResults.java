@@ -11,18 +11,25 @@ import ca.uhn.fhir.model.valueset.BundleEntrySearchModeEnum;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import org.carepath.CarePathProperties;
 import org.carepath.interaction.ResourceInteractions;
 import org.carepath.interaction.TransactionRunner;
+import org.carepath.search.Cursor;
 import org.carepath.search.ResourceSearch;
-import org.carepath.search.ResourceSearch.ParsedSearch;
+import org.carepath.search.SearchRequest;
 import org.carepath.store.ResourceStore;
+import org.carepath.store.StoredResource;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IPrimitiveType;
 import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.springframework.stereotype.Component;
 
-/** Runs type-level searches for the REST API and for GET entries of Bundles. */
+/**
+ * Runs type-level searches for the REST API and for GET entries of Bundles. Pages are keyset
+ * pages: a link carries the query and the position after the last row shown, so page 400 costs
+ * what page 1 costs and rows written meanwhile are neither repeated nor skipped.
+ */
 @Component
 class SearchResults {
 
@@ -30,13 +37,17 @@ class SearchResults {
     private final ResourceStore store;
     private final ResourceInteractions interactions;
     private final TransactionRunner transactions;
+    private final int defaultPageSize;
+    private final int maxPageSize;
 
     SearchResults(ResourceSearch search, ResourceStore store, ResourceInteractions interactions,
-                  TransactionRunner transactions) {
+                  TransactionRunner transactions, CarePathProperties properties) {
         this.search = search;
         this.store = store;
         this.interactions = interactions;
         this.transactions = transactions;
+        this.defaultPageSize = properties.fhir().defaultPageSize();
+        this.maxPageSize = properties.fhir().maxPageSize();
     }
 
     IBundleProvider search(String type, RequestDetails request) {
@@ -46,20 +57,42 @@ class SearchResults {
     }
 
     IBundleProvider search(String type, Map<String, List<String>> query, boolean strict) {
-        ParsedSearch parsed = search.parse(type, query);
+        SearchRequest parsed = search.parse(type, query);
         if (strict && !parsed.unknown().isEmpty()) {
             throw new InvalidRequestException("Unknown search parameter(s) for " + type + ": "
                     + String.join(", ", parsed.unknown()));
         }
-        return new Page(type, query, parsed);
+        return new Page(type, query, parsed, null, pageSize(query));
     }
 
-    IBundleProvider fromPageId(String[] parts) {
+    /** A later page, from the page id in its link: the cursor, the type, then the query's pairs. */
+    IBundleProvider page(String pageId) {
+        String[] parts = PageIds.decode(pageId);
+        if (parts.length < 3 || !parts[0].equals("search")) {
+            throw new InvalidRequestException("Unknown or malformed page link");
+        }
         Map<String, List<String>> query = new LinkedHashMap<>();
-        for (int i = 2; i + 1 < parts.length; i += 2) {
+        for (int i = 3; i + 1 < parts.length; i += 2) {
             query.computeIfAbsent(parts[i], k -> new ArrayList<>()).add(parts[i + 1]);
         }
-        return search(parts[1], query, false);
+        String type = parts[2];
+        return new Page(type, query, search.parse(type, query), Cursor.decode(parts[1]), pageSize(query));
+    }
+
+    private int pageSize(Map<String, List<String>> query) {
+        List<String> counts = query.get("_count");
+        if (counts == null || counts.isEmpty()) {
+            return defaultPageSize;
+        }
+        try {
+            int count = Integer.parseInt(counts.get(0));
+            if (count < 0) {
+                throw new NumberFormatException();
+            }
+            return Math.min(count, maxPageSize);
+        } catch (NumberFormatException e) {
+            throw new InvalidRequestException("_count must be a whole number of 0 or more, not '" + counts.get(0) + "'");
+        }
     }
 
     private static boolean isStrict(RequestDetails request) {
@@ -67,22 +100,33 @@ class SearchResults {
         return prefer != null && prefer.replace(" ", "").contains("handling=strict");
     }
 
-    /** One search's results, fetched a page at a time. */
+    /** One page of one search. */
     private final class Page implements IBundleProvider {
         private final String type;
         private final Map<String, List<String>> query;
-        private final ParsedSearch parsed;
+        private final SearchRequest request;
+        private final Cursor cursor;
+        private final int count;
         private final Date published = new Date();
+        private boolean loaded;
         private Integer size;
+        private String nextPageId;
+        private String previousPageId;
 
-        Page(String type, Map<String, List<String>> query, ParsedSearch parsed) {
+        Page(String type, Map<String, List<String>> query, SearchRequest request, Cursor cursor, int count) {
             this.type = type;
             this.query = query;
-            this.parsed = parsed;
+            this.request = request;
+            this.cursor = cursor;
+            this.count = count;
         }
 
-        String pageId() {
+        private final String uuid = java.util.UUID.randomUUID().toString();
+
+        /** A link's page id: where the page starts, and the whole query, so any replica can serve it. */
+        private String pageId(Cursor at) {
             List<String> parts = new ArrayList<>();
+            parts.add(at.encode());
             parts.add(type);
             query.forEach((name, values) -> values.forEach(v -> {
                 parts.add(name);
@@ -98,39 +142,92 @@ class SearchResults {
 
         @Override
         public List<IBaseResource> getResources(int from, int to) {
-            List<IBaseResource> page = new ArrayList<>(transactions.read(() ->
-                    store.findLive(search.page(parsed, from, to - from))).stream().map(interactions::decode).toList());
-            if (from == 0 && !parsed.unknown().isEmpty()) {
+            List<IBaseResource> page = new ArrayList<>();
+            if (count == 0) {
+                loaded = true;
+                return page;
+            }
+            record Loaded(ResourceSearch.Page keys, List<StoredResource> matches, List<StoredResource> included) { }
+            Loaded rows = transactions.read(() -> {
+                ResourceSearch.Page keys = search.page(request, cursor, count);
+                List<StoredResource> matches = store.findLive(keys.keys());
+                return new Loaded(keys, matches, store.findLive(search.included(request, matches)));
+            });
+            for (StoredResource row : rows.matches()) {
+                IBaseResource resource = interactions.decode(row);
+                ResourceMetadataKeyEnum.ENTRY_SEARCH_MODE.put(resource, BundleEntrySearchModeEnum.MATCH);
+                page.add(resource);
+            }
+            for (StoredResource row : rows.included()) {
+                IBaseResource resource = interactions.decode(row);
+                ResourceMetadataKeyEnum.ENTRY_SEARCH_MODE.put(resource, BundleEntrySearchModeEnum.INCLUDE);
+                page.add(resource);
+            }
+            links(rows.keys());
+            if (cursor == null && !request.unknown().isEmpty()) {
                 OperationOutcome warning = new OperationOutcome();
                 warning.addIssue().setSeverity(OperationOutcome.IssueSeverity.WARNING)
                         .setCode(OperationOutcome.IssueType.NOTSUPPORTED)
-                        .setDiagnostics("Ignored unknown search parameter(s): " + String.join(", ", parsed.unknown()));
+                        .setDiagnostics("Ignored unknown search parameter(s): " + String.join(", ", request.unknown()));
                 ResourceMetadataKeyEnum.ENTRY_SEARCH_MODE.put(warning, BundleEntrySearchModeEnum.OUTCOME);
                 page.add(warning);
             }
+            loaded = true;
             return page;
+        }
+
+        /** Cursors just past the last row (next) and just before the first (previous). */
+        private void links(ResourceSearch.Page edges) {
+            int last = edges.keys().size() - 1;
+            if (last < 0) {
+                return;
+            }
+            boolean backward = cursor != null && cursor.backward();
+            boolean hasNext = backward || edges.more();
+            boolean hasPrevious = backward ? edges.more() : cursor != null;
+            if (hasNext) {
+                nextPageId = pageId(new Cursor(false, edges.sortValues().get(last), edges.keys().get(last)));
+            }
+            if (hasPrevious) {
+                previousPageId = pageId(new Cursor(true, edges.sortValues().get(0), edges.keys().get(0)));
+            }
+        }
+
+        @Override
+        public String getCurrentPageId() {
+            return cursor == null ? "first" : pageId(cursor);
+        }
+
+        @Override
+        public String getNextPageId() {
+            return nextPageId;
+        }
+
+        @Override
+        public String getPreviousPageId() {
+            return previousPageId;
         }
 
         @Override
         public String getUuid() {
-            return null;
+            return uuid;
         }
 
         @Override
         public Integer preferredPageSize() {
-            return null;
+            return count;
         }
 
         @Override
         public Integer size() {
-            if (size == null) {
-                size = transactions.read(() -> search.count(parsed));
+            if (size == null && request.total() != SearchRequest.Total.NONE) {
+                size = transactions.read(() -> search.count(request));
             }
             return size;
         }
     }
 
-    static String pageIdOf(IBundleProvider provider) {
-        return provider instanceof Page page ? page.pageId() : null;
+    static String searchIdOf(IBundleProvider provider) {
+        return provider instanceof Page page ? page.getUuid() : null;
     }
 }

@@ -6,8 +6,8 @@ import ca.uhn.fhir.rest.server.IPagingProvider;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 
 /**
- * HAPI's hook for search page links. Instead of keeping result sets in memory, the link's id
- * describes the query itself, so pages survive restarts and work across replicas.
+ * HAPI's hook for search page links. Instead of keeping result sets in memory, a link's page id
+ * holds the query and the keyset position, so pages survive restarts and work across replicas.
  */
 class StatelessPagingProvider implements IPagingProvider {
 
@@ -33,21 +33,22 @@ class StatelessPagingProvider implements IPagingProvider {
 
     @Override
     public String storeResultList(RequestDetails request, IBundleProvider results) {
-        return SearchResults.pageIdOf(results);
+        return SearchResults.searchIdOf(results);
+    }
+
+    /** Links without a page id are not made by this server. */
+    @Override
+    public IBundleProvider retrieveResultList(RequestDetails request, String searchId) {
+        throw new InvalidRequestException("Unknown or malformed page link");
     }
 
     @Override
-    public IBundleProvider retrieveResultList(RequestDetails request, String pageId) {
-        String[] parts = PageIds.decode(pageId);
+    public IBundleProvider retrieveResultList(RequestDetails request, String searchId, String pageId) {
         try {
-            return switch (parts[0]) {
-                case "search" -> searches.fromPageId(parts);
-                default -> throw new InvalidRequestException("Unknown or malformed page link");
-            };
+            return searches.page(pageId);
+        } catch (InvalidRequestException e) {
+            throw e;
         } catch (RuntimeException e) {
-            if (e instanceof InvalidRequestException) {
-                throw e;
-            }
             throw new InvalidRequestException("Unknown or malformed page link");
         }
     }

@@ -1,16 +1,40 @@
 package org.carepath.search;
 
+import java.math.BigDecimal;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
+import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import org.carepath.search.SearchRequest.Include;
+import org.carepath.search.SearchRequest.SortKey;
+import org.carepath.search.SearchRequest.Total;
+import org.carepath.store.StoredResource;
+import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 import org.springframework.stereotype.Service;
 
-/** Finds resources of one type that match search criteria. */
+/**
+ * Finds resources of one type that match a search, one keyset page at a time, and the resources
+ * its _include and _revinclude name.
+ */
 @Service
 public class ResourceSearch {
+
+    /** Counting stops here unless the client asks for an accurate total. */
+    static final int COUNT_CAP = 10_000;
+    /** Included resources per page at most, so an _include:iterate cannot pull in the database. */
+    static final int MAX_INCLUDED = 1_000;
+    private static final int MAX_ITERATIONS = 4;
 
     private final NamedParameterJdbcTemplate jdbc;
     private final SearchParameters parameters;
@@ -25,19 +49,15 @@ public class ResourceSearch {
      * Unknown parameters are an error here: ignoring one would widen the match.
      */
     public List<Long> findKeys(String type, String criteria, int limit) {
-        SearchCriteria parsed = SearchCriteria.parse(parameters, type, QueryStrings.parse(criteria));
-        if (!parsed.unknown.isEmpty()) {
+        SearchRequest request = parse(type, QueryStrings.parse(criteria));
+        if (!request.unknown().isEmpty()) {
             throw new InvalidRequestException("Unknown search parameter(s) for " + type + ": "
-                    + String.join(", ", parsed.unknown));
+                    + String.join(", ", request.unknown()));
         }
-        if (parsed.criteria.isEmpty()) {
+        if (request.criteria().isEmpty()) {
             throw new InvalidRequestException("Conditional criteria must name at least one search parameter");
         }
-        SearchSql sql = new SearchSql(type);
-        parsed.criteria.forEach(sql::add);
-        sql.params.addValue("limit", limit);
-        return jdbc.queryForList("SELECT r.res_key FROM resource r WHERE r.res_type = :type AND NOT r.deleted"
-                + sql.where() + " ORDER BY r.res_key LIMIT :limit", sql.params, Long.class);
+        return page(request, null, limit).keys();
     }
 
     /** The criteria in a canonical order, so equal criteria written differently lock alike. */
@@ -45,30 +65,299 @@ public class ResourceSearch {
         return new TreeMap<>(QueryStrings.parse(criteria)).toString();
     }
 
-    /** Parses a search request; names it does not know are returned rather than failing. */
-    public ParsedSearch parse(String type, Map<String, List<String>> query) {
+    /** Parses a search; parameter names it does not know are listed rather than failing. */
+    public SearchRequest parse(String type, Map<String, List<String>> query) {
+        if (!parameters.isResourceType(type)) {
+            throw new InvalidRequestException("Unknown resource type '" + type + "'");
+        }
         SearchCriteria parsed = SearchCriteria.parse(parameters, type, query);
-        return new ParsedSearch(type, List.copyOf(parsed.criteria), List.copyOf(parsed.unknown));
+        List<SortKey> sort = new ArrayList<>();
+        for (String value : query.getOrDefault("_sort", List.of())) {
+            for (String key : value.split(",")) {
+                if (!key.isBlank()) {
+                    sort.add(sortKey(type, key.trim()));
+                }
+            }
+        }
+        List<Include> includes = new ArrayList<>();
+        query.forEach((name, values) -> {
+            String[] parts = name.split(":");
+            if (parts[0].equals("_include") || parts[0].equals("_revinclude")) {
+                boolean iterate = parts.length > 1 && (parts[1].equals("iterate") || parts[1].equals("recurse"));
+                values.forEach(v -> includes.add(include(parts[0].equals("_revinclude"), v, iterate)));
+            }
+        });
+        return new SearchRequest(type, List.copyOf(parsed.criteria), List.copyOf(sort), List.copyOf(includes),
+                total(query.get("_total")), List.copyOf(parsed.unknown));
     }
 
-    /** One page of matching keys in key order, starting at an offset. */
-    public List<Long> page(ParsedSearch search, int offset, int limit) {
-        SearchSql sql = new SearchSql(search.type());
-        search.criteria().forEach(sql::add);
-        sql.params.addValue("offset", offset).addValue("limit", limit);
-        return jdbc.queryForList("SELECT r.res_key FROM resource r WHERE r.res_type = :type AND NOT r.deleted"
-                + sql.where() + " ORDER BY r.res_key OFFSET :offset LIMIT :limit", sql.params, Long.class);
+    private SortKey sortKey(String type, String key) {
+        boolean descending = key.startsWith("-");
+        String name = descending ? key.substring(1) : key;
+        if (name.equals("_id") || name.equals("_lastUpdated")) {
+            return new SortKey(null, name, descending);
+        }
+        SearchParam param = parameters.find(type, name).orElseThrow(() ->
+                new InvalidRequestException("Cannot sort by '" + name + "': not a search parameter of " + type));
+        return new SortKey(param, name, descending);
     }
 
-    public int count(ParsedSearch search) {
-        SearchSql sql = new SearchSql(search.type());
-        search.criteria().forEach(sql::add);
-        Integer count = jdbc.queryForObject("SELECT count(*) FROM resource r WHERE r.res_type = :type AND NOT r.deleted"
-                + sql.where(), sql.params, Integer.class);
-        return count == null ? 0 : count;
+    private Include include(boolean reverse, String value, boolean iterate) {
+        String[] parts = value.split(":");
+        if (parts.length == 1 && parts[0].equals("*")) {
+            throw new InvalidRequestException("_include=* needs a source type: use Type:*");
+        }
+        if (parts.length < 2 || parts.length > 3) {
+            throw new InvalidRequestException("Malformed " + (reverse ? "_revinclude" : "_include") + " '" + value
+                    + "': expected Type:parameter[:targetType]");
+        }
+        String source = parts[0];
+        if (!parameters.isResourceType(source)) {
+            throw new InvalidRequestException("Unknown resource type '" + source + "' in '" + value + "'");
+        }
+        String param = parts[1].equals("*") ? null : parts[1];
+        if (param != null && parameters.find(source, param).filter(p -> p.type() == RestSearchParameterTypeEnum.REFERENCE).isEmpty()) {
+            throw new InvalidRequestException("'" + param + "' is not a reference parameter of " + source);
+        }
+        String target = parts.length == 3 ? parts[2] : null;
+        if (target != null && !parameters.isResourceType(target)) {
+            throw new InvalidRequestException("Unknown resource type '" + target + "' in '" + value + "'");
+        }
+        return new Include(reverse, source, param, target, iterate);
     }
 
-    /** A parsed search: what to match, and the parameter names that were not understood. */
-    public record ParsedSearch(String type, List<Criterion> criteria, List<String> unknown) {
+    private static Total total(List<String> values) {
+        if (values == null || values.isEmpty()) {
+            return Total.DEFAULT;
+        }
+        return switch (values.get(0)) {
+            case "none" -> Total.NONE;
+            case "estimate" -> Total.ESTIMATE;
+            case "accurate" -> Total.ACCURATE;
+            default -> throw new InvalidRequestException("_total takes none, estimate or accurate, not '" + values.get(0) + "'");
+        };
+    }
+
+    /** A page of matches in sort order, and whether more follow. */
+    public record Page(List<Long> keys, List<List<String>> sortValues, boolean more) {
+    }
+
+    /**
+     * One page: the first {@code limit} matches after the cursor (before it, for a backward
+     * cursor, still in sort order). Ordering ends with the resource key, so every row has one
+     * exact place and concurrent inserts neither repeat nor skip rows on later pages.
+     */
+    public Page page(SearchRequest request, Cursor cursor, int limit) {
+        SearchSql sql = new SearchSql(request.type());
+        request.criteria().forEach(sql::add);
+        boolean backward = cursor != null && cursor.backward();
+        List<String> sortColumns = new ArrayList<>();
+        List<String> select = new ArrayList<>();
+        select.add("r.res_key AS k");
+        for (int i = 0; i < request.sort().size(); i++) {
+            select.add(sortExpression(request.sort().get(i), sql) + " AS s" + i);
+            sortColumns.add("s" + i);
+        }
+        List<String> order = new ArrayList<>();
+        for (int i = 0; i < sortColumns.size(); i++) {
+            boolean descending = request.sort().get(i).descending() != backward;
+            order.add(sortColumns.get(i) + (descending ? " DESC" : " ASC") + (backward ? " NULLS FIRST" : " NULLS LAST"));
+        }
+        order.add("k" + (backward ? " DESC" : " ASC"));
+        String after = cursor == null ? "true" : afterCondition(request, cursor, sortColumns, sql);
+        sql.params.addValue("limit", limit + 1);
+        String query = "SELECT * FROM (SELECT " + String.join(", ", select)
+                + " FROM resource r WHERE r.res_type = " + sql.type() + " AND NOT r.deleted" + sql.where()
+                + ") q WHERE " + after + " ORDER BY " + String.join(", ", order) + " LIMIT :limit";
+        List<Long> keys = new ArrayList<>();
+        List<List<String>> values = new ArrayList<>();
+        jdbc.query(query, sql.params, (ResultSet rs) -> {
+            keys.add(rs.getLong("k"));
+            List<String> row = new ArrayList<>();
+            for (int i = 0; i < sortColumns.size(); i++) {
+                row.add(text(rs, sortColumns.get(i)));
+            }
+            values.add(row);
+        });
+        boolean more = keys.size() > limit;
+        if (more) {
+            keys.remove(limit);
+            values.remove(limit);
+        }
+        if (backward) {
+            Collections.reverse(keys);
+            Collections.reverse(values);
+        }
+        return new Page(keys, values, more);
+    }
+
+    /** Ascending sorts use the lowest of a resource's values, descending the highest (FHIR's rule). */
+    private static String sortExpression(SortKey key, SearchSql sql) {
+        if (key.param() == null) {
+            return key.name().equals("_id") ? "r.res_id" : "r.last_updated";
+        }
+        String agg = key.descending() ? "max" : "min";
+        String param = sql.bind(key.name());
+        return switch (key.param().type()) {
+            case DATE -> "(SELECT " + agg + "(" + (key.descending() ? "i.high" : "i.low")
+                    + ") FROM idx_date i WHERE i.res_key = r.res_key AND i.param = " + param + ")";
+            case STRING -> "(SELECT " + agg + "(i.norm) FROM idx_string i WHERE i.res_key = r.res_key AND i.param = " + param + ")";
+            case TOKEN -> "(SELECT " + agg + "(i.code) FROM idx_token i WHERE i.res_key = r.res_key AND i.param = " + param + ")";
+            case NUMBER -> "(SELECT " + agg + "(i.value) FROM idx_number i WHERE i.res_key = r.res_key AND i.param = " + param + ")";
+            case QUANTITY -> "(SELECT " + agg + "(i.value) FROM idx_quantity i WHERE i.res_key = r.res_key AND i.param = " + param + ")";
+            case REFERENCE -> "(SELECT " + agg + "(coalesce(i.target_type || '/' || i.target_id, i.url)) FROM idx_reference i WHERE i.res_key = r.res_key AND i.param = " + param + ")";
+            case URI -> "(SELECT " + agg + "(i.value) FROM idx_uri i WHERE i.res_key = r.res_key AND i.param = " + param + ")";
+            default -> throw new InvalidRequestException("Cannot sort by '" + key.name() + "'");
+        };
+    }
+
+    /** Rows strictly after the cursor's row in the page's order (before it, walking backward). */
+    private static String afterCondition(SearchRequest request, Cursor cursor, List<String> columns, SearchSql sql) {
+        if (cursor.values().size() != columns.size()) {
+            throw new InvalidRequestException("Malformed page cursor");
+        }
+        boolean backward = cursor.backward();
+        List<String> ors = new ArrayList<>();
+        List<String> equalSoFar = new ArrayList<>();
+        for (int i = 0; i < columns.size(); i++) {
+            String column = columns.get(i);
+            String value = cursor.values().get(i);
+            boolean descending = request.sort().get(i).descending() != backward;
+            String bound = value == null ? null : sql.bind(typed(request.sort().get(i), value));
+            String beyond;
+            if (bound == null) {
+                beyond = backward ? column + " IS NOT NULL" : "false";
+            } else {
+                String cmp = column + (descending ? " < " : " > ") + bound;
+                beyond = backward ? "(" + cmp + ")" : "(" + cmp + " OR " + column + " IS NULL)";
+            }
+            ors.add(conjunction(equalSoFar, beyond));
+            equalSoFar.add(bound == null ? column + " IS NULL" : column + " = " + bound);
+        }
+        ors.add(conjunction(equalSoFar, "k " + (backward ? "<" : ">") + " " + sql.bind(cursor.key())));
+        return "(" + String.join(" OR ", ors) + ")";
+    }
+
+    private static String conjunction(List<String> equal, String last) {
+        List<String> all = new ArrayList<>(equal);
+        all.add(last);
+        return "(" + String.join(" AND ", all) + ")";
+    }
+
+    private static Object typed(SortKey key, String value) {
+        if (key.param() == null) {
+            return key.name().equals("_lastUpdated") ? Timestamp.from(Instant.parse(value)) : value;
+        }
+        return switch (key.param().type()) {
+            case DATE -> Timestamp.from(Instant.parse(value));
+            case NUMBER, QUANTITY -> new BigDecimal(value);
+            default -> value;
+        };
+    }
+
+    private static String text(ResultSet rs, String column) throws SQLException {
+        Object value = rs.getObject(column);
+        if (value == null) {
+            return null;
+        }
+        if (value instanceof Timestamp ts) {
+            return ts.toInstant().toString();
+        }
+        if (value instanceof java.time.OffsetDateTime odt) {
+            return odt.toInstant().toString();
+        }
+        if (value instanceof BigDecimal number) {
+            return number.toPlainString();
+        }
+        return value.toString();
+    }
+
+    /**
+     * The number of matches: exact for _total=accurate; otherwise counted up to a cap and left
+     * out beyond it (null), and not counted at all for _total=none.
+     */
+    public Integer count(SearchRequest request) {
+        if (request.total() == Total.NONE) {
+            return null;
+        }
+        SearchSql sql = new SearchSql(request.type());
+        request.criteria().forEach(sql::add);
+        String matches = "SELECT 1 FROM resource r WHERE r.res_type = " + sql.type() + " AND NOT r.deleted" + sql.where();
+        if (request.total() == Total.ACCURATE) {
+            return jdbc.queryForObject("SELECT count(*) FROM (" + matches + ") m", sql.params, Integer.class);
+        }
+        sql.params.addValue("cap", COUNT_CAP + 1);
+        Integer count = jdbc.queryForObject("SELECT count(*) FROM (" + matches + " LIMIT :cap) m", sql.params, Integer.class);
+        return count == null || count > COUNT_CAP ? null : count;
+    }
+
+    /**
+     * Keys of the resources _include and _revinclude add to a page, not counting those already
+     * in it; :iterate ones are applied again to what was added, a few rounds at most.
+     */
+    public List<Long> included(SearchRequest request, List<StoredResource> page) {
+        if (request.includes().isEmpty() || page.isEmpty()) {
+            return List.of();
+        }
+        Set<Long> seen = new LinkedHashSet<>();
+        page.forEach(r -> seen.add(r.key()));
+        Set<Long> added = new LinkedHashSet<>();
+        List<Ref> round = page.stream().map(r -> new Ref(r.key(), r.type(), r.id())).toList();
+        for (int iteration = 0; iteration < MAX_ITERATIONS && !round.isEmpty(); iteration++) {
+            boolean first = iteration == 0;
+            List<Ref> next = new ArrayList<>();
+            for (Include include : request.includes()) {
+                if (!first && !include.iterate()) {
+                    continue;
+                }
+                for (Ref found : include.reverse() ? reverse(include, round) : forward(include, round)) {
+                    if (seen.add(found.key())) {
+                        added.add(found.key());
+                        next.add(found);
+                        if (added.size() >= MAX_INCLUDED) {
+                            return List.copyOf(added);
+                        }
+                    }
+                }
+            }
+            round = next;
+        }
+        return List.copyOf(added);
+    }
+
+    /** A resource by key, type and id: what include lookups go from and come back with. */
+    private record Ref(long key, String type, String id) {
+    }
+
+    private List<Ref> forward(Include include, List<Ref> from) {
+        List<Long> keys = from.stream().filter(r -> r.type().equals(include.sourceType())).map(Ref::key).toList();
+        if (keys.isEmpty()) {
+            return List.of();
+        }
+        var params = new MapSqlParameterSource("keys", keys).addValue("source", include.sourceType())
+                .addValue("param", include.param()).addValue("target", include.targetType());
+        return jdbc.query("""
+                SELECT t.res_key, t.res_type, t.res_id FROM idx_reference i
+                JOIN resource t ON t.res_type = i.target_type AND t.res_id = i.target_id AND NOT t.deleted
+                WHERE i.res_key IN (:keys) AND i.res_type = :source
+                  AND (CAST(:param AS text) IS NULL OR i.param = :param)
+                  AND (CAST(:target AS text) IS NULL OR i.target_type = :target)""",
+                params, (rs, n) -> new Ref(rs.getLong(1), rs.getString(2), rs.getString(3)));
+    }
+
+    private List<Ref> reverse(Include include, List<Ref> to) {
+        List<Object[]> targets = to.stream().filter(r -> include.targetType() == null || r.type().equals(include.targetType()))
+                .map(r -> new Object[] {r.type(), r.id()}).toList();
+        if (targets.isEmpty()) {
+            return List.of();
+        }
+        var params = new MapSqlParameterSource("targets", targets).addValue("source", include.sourceType())
+                .addValue("param", include.param());
+        return jdbc.query("""
+                SELECT s.res_key, s.res_type, s.res_id FROM idx_reference i
+                JOIN resource s ON s.res_key = i.res_key AND NOT s.deleted
+                WHERE (i.target_type, i.target_id) IN (:targets) AND i.res_type = :source
+                  AND (CAST(:param AS text) IS NULL OR i.param = :param)""",
+                params, (rs, n) -> new Ref(rs.getLong(1), rs.getString(2), rs.getString(3)));
     }
 }

@@ -1,13 +1,11 @@
 package org.carepath.search;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 
 /** Parses search parameters into criteria, and splits off the names it does not know. */
@@ -16,7 +14,8 @@ final class SearchCriteria {
     /** Parameters that shape the result rather than select resources. */
     static final Set<String> RESULT_PARAMETERS = Set.of("_count", "_sort", "_include", "_revinclude", "_summary",
             "_elements", "_total", "_format", "_pretty", "_contained", "_containedType", "_page", "_getpages",
-            "_pageId", "_bundletype");
+            "_pageId", "_bundletype", "_offset");
+    private static final int MAX_CHAIN_DEPTH = 3;
 
     final List<Criterion> criteria = new ArrayList<>();
     final List<String> unknown = new ArrayList<>();
@@ -25,35 +24,109 @@ final class SearchCriteria {
         SearchCriteria result = new SearchCriteria();
         for (var entry : query.entrySet()) {
             String key = entry.getKey();
-            int colon = key.indexOf(':');
-            String name = colon < 0 ? key : key.substring(0, colon);
-            String modifier = colon < 0 ? null : key.substring(colon + 1);
-            if (RESULT_PARAMETERS.contains(name)) {
+            if (RESULT_PARAMETERS.contains(key.split(":")[0])) {
                 continue;
             }
-            SearchParam param = null;
-            if (!name.equals("_id") && !name.equals("_lastUpdated")) {
-                param = parameters.find(type, name).orElse(null);
-                if (param == null) {
-                    result.unknown.add(key);
-                    continue;
-                }
-            }
             for (String raw : entry.getValue()) {
-                result.criteria.add(new Criterion(param, name, modifier, splitOr(raw)));
+                Criterion criterion = criterion(parameters, type, key, raw, 0, false);
+                if (criterion == null) {
+                    if (!result.unknown.contains(key)) {
+                        result.unknown.add(key);
+                    }
+                } else {
+                    result.criteria.add(criterion);
+                }
             }
         }
         return result;
     }
 
-    /** Splits on commas that are not escaped with a backslash, and unescapes \, \$ \| \\. */
+    /**
+     * One criterion, or null for an unknown top-level parameter. Inside chains and _has an unknown
+     * name is an error: ignoring it would widen the match without the client knowing.
+     */
+    private static Criterion criterion(SearchParameters parameters, String type, String key, String raw, int depth,
+                                       boolean nested) {
+        if (depth > MAX_CHAIN_DEPTH) {
+            throw new InvalidRequestException("Chains and _has may nest at most " + MAX_CHAIN_DEPTH + " levels: " + key);
+        }
+        if (key.startsWith("_has:")) {
+            String[] parts = key.split(":", 4);
+            if (parts.length < 4) {
+                throw new InvalidRequestException("Malformed _has '" + key + "': expected _has:Type:reference:parameter");
+            }
+            String source = parts[1];
+            requireType(parameters, source);
+            SearchParam reference = parameters.find(source, parts[2])
+                    .filter(p -> p.type() == RestSearchParameterTypeEnum.REFERENCE)
+                    .orElseThrow(() -> new InvalidRequestException("_has: " + source + " has no reference parameter '"
+                            + parts[2] + "'"));
+            Criterion inner = criterion(parameters, source, parts[3], raw, depth + 1, true);
+            return new Criterion(null, "_has", null, List.of(raw), null,
+                    new Criterion.Has(source, reference.name(), inner), null);
+        }
+        int dot = key.indexOf('.');
+        String head = dot < 0 ? key : key.substring(0, dot);
+        int colon = head.indexOf(':');
+        String name = colon < 0 ? head : head.substring(0, colon);
+        String modifier = colon < 0 ? null : head.substring(colon + 1);
+        if (name.equals("_compartment")) {
+            return compartment(parameters, type, raw);
+        }
+        if (name.equals("_id") || name.equals("_lastUpdated")) {
+            return Criterion.of(null, name, modifier, splitOr(raw));
+        }
+        SearchParam param = parameters.find(type, name).orElse(null);
+        if (param == null) {
+            if (nested || dot >= 0) {
+                throw new InvalidRequestException("Unknown search parameter '" + name + "' for " + type);
+            }
+            return null;
+        }
+        if (dot < 0) {
+            return Criterion.of(param, name, modifier, splitOr(raw));
+        }
+        if (param.type() != RestSearchParameterTypeEnum.REFERENCE) {
+            throw new InvalidRequestException("Only reference parameters can be chained: " + key);
+        }
+        String target = modifier;
+        if (target == null) {
+            if (param.targets().size() != 1) {
+                throw new InvalidRequestException("Chain '" + key + "' is ambiguous: name the target type, e.g. "
+                        + name + ":" + (param.targets().isEmpty() ? "Patient" : param.targets().iterator().next())
+                        + "." + key.substring(dot + 1));
+            }
+            target = param.targets().iterator().next();
+        }
+        requireType(parameters, target);
+        Criterion inner = criterion(parameters, target, key.substring(dot + 1), raw, depth + 1, true);
+        return new Criterion(param, name, null, List.of(raw), new Criterion.Chain(target, inner), null, null);
+    }
+
+    private static Criterion compartment(SearchParameters parameters, String type, String raw) {
+        String[] parts = raw.split("/");
+        if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
+            throw new InvalidRequestException("_compartment takes Type/id, not '" + raw + "'");
+        }
+        return new Criterion(null, "_compartment", null, List.of(raw), null, null,
+                new Criterion.Compartment(parts[0], parts[1], parameters.compartmentParams(parts[0], type),
+                        parts[0].equals(type)));
+    }
+
+    private static void requireType(SearchParameters parameters, String type) {
+        if (!parameters.isResourceType(type)) {
+            throw new InvalidRequestException("Unknown resource type '" + type + "'");
+        }
+    }
+
+    /** Splits on commas that are not escaped with a backslash; escapes stay until the value is parsed. */
     static List<String> splitOr(String raw) {
         List<String> values = new ArrayList<>();
         StringBuilder current = new StringBuilder();
         for (int i = 0; i < raw.length(); i++) {
             char c = raw.charAt(i);
             if (c == '\\' && i + 1 < raw.length() && ",$|\\".indexOf(raw.charAt(i + 1)) >= 0) {
-                current.append('\\').append(raw.charAt(++i)); // kept escaped until the value is parsed
+                current.append('\\').append(raw.charAt(++i));
             } else if (c == ',') {
                 values.add(current.toString());
                 current.setLength(0);

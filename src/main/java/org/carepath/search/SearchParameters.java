@@ -39,6 +39,30 @@ public class SearchParameters {
         return Optional.ofNullable(forType(type).get(name));
     }
 
+    public java.util.SortedSet<String> resourceTypes() {
+        return new java.util.TreeSet<>(fhir.getResourceTypes());
+    }
+
+    public boolean isResourceType(String type) {
+        return fhir.getResourceTypes().contains(type);
+    }
+
+    /** The reference parameters of {@code type} that place it in a compartment (e.g. Patient). */
+    public Set<String> compartmentParams(String compartment, String type) {
+        if (!isResourceType(type)) {
+            return Set.of();
+        }
+        Set<String> names = new java.util.TreeSet<>();
+        for (RuntimeSearchParam p : fhir.getResourceDefinition(type).getSearchParams()) {
+            if (p.getProvidesMembershipInCompartments() != null
+                    && p.getProvidesMembershipInCompartments().contains(compartment)
+                    && p.getParamType() == RestSearchParameterTypeEnum.REFERENCE) {
+                names.add(p.getName());
+            }
+        }
+        return names;
+    }
+
     /** The parameters of a type that have values to index (composite and special ones have not). */
     public Collection<SearchParam> forResourceType(String type) {
         return forType(type).values();

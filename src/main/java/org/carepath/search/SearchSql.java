@@ -16,27 +16,60 @@ import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
  */
 final class SearchSql {
 
-    final MapSqlParameterSource params = new MapSqlParameterSource();
+    final MapSqlParameterSource params;
     private final List<String> conditions = new ArrayList<>();
-    private int next;
+    private final String alias;
+    private final String typeBind;
+    private final int[] next;
 
+    /** A search over resources of one type, which the SQL calls {@code r}. */
     SearchSql(String type) {
-        params.addValue("type", type);
+        this(new MapSqlParameterSource(), new int[1], "r", type);
     }
 
+    private SearchSql(MapSqlParameterSource params, int[] next, String alias, String type) {
+        this.params = params;
+        this.next = next;
+        this.alias = alias;
+        this.typeBind = bind(type);
+    }
+
+    /** A nested search (a chain's target, a _has source) sharing this one's parameters. */
+    private SearchSql nested(String type) {
+        return new SearchSql(params, next, "r" + next[0]++, type);
+    }
+
+    /** The conditions joined with AND, each starting with " AND ". */
     String where() {
         return conditions.isEmpty() ? "" : " AND " + String.join(" AND ", conditions);
     }
 
+    /** The type's bind, e.g. ":p0". */
+    String type() {
+        return typeBind;
+    }
+
     void add(Criterion c) {
+        if (c.chain() != null) {
+            conditions.add(chainCondition(c));
+            return;
+        }
+        if (c.has() != null) {
+            conditions.add(hasCondition(c));
+            return;
+        }
+        if (c.name().equals("_compartment")) {
+            conditions.add(compartmentCondition(c));
+            return;
+        }
         if (c.name().equals("_id")) {
-            conditions.add(negate(c, "r.res_id IN (" + bindList(c.values().stream().map(SearchSql::unescape).toList()) + ")"));
+            conditions.add(negate(c, alias + ".res_id IN (" + bindList(c.values().stream().map(SearchSql::unescape).toList()) + ")"));
             return;
         }
         if (c.name().equals("_lastUpdated")) {
             List<String> ors = new ArrayList<>();
             for (String v : c.values()) {
-                ors.add(dateCondition(v, "r.last_updated", "r.last_updated"));
+                ors.add(dateCondition(v, alias + ".last_updated", alias + ".last_updated"));
             }
             conditions.add("(" + String.join(" OR ", ors) + ")");
             return;
@@ -44,17 +77,59 @@ final class SearchSql {
         String table = table(c.param());
         if ("missing".equals(c.modifier())) {
             boolean missing = parseBoolean(c.values().get(0));
-            conditions.add("r.res_key " + (missing ? "NOT IN" : "IN") + " (SELECT i.res_key FROM " + table
-                    + " i WHERE i.res_type = :type AND i.param = " + bind(c.name()) + ")");
+            conditions.add(alias + ".res_key " + (missing ? "NOT IN" : "IN") + " (SELECT i.res_key FROM " + table
+                    + " i WHERE i.res_type = " + typeBind + " AND i.param = " + bind(c.name()) + ")");
             return;
         }
         List<String> ors = new ArrayList<>();
         for (String value : c.values()) {
             ors.add(valueCondition(c, value));
         }
-        String match = "(SELECT i.res_key FROM " + table + " i WHERE i.res_type = :type AND i.param = "
+        String match = "(SELECT i.res_key FROM " + table + " i WHERE i.res_type = " + typeBind + " AND i.param = "
                 + bind(c.name()) + " AND (" + String.join(" OR ", ors) + "))";
-        conditions.add("r.res_key " + ("not".equals(c.modifier()) ? "NOT IN " : "IN ") + match);
+        conditions.add(alias + ".res_key " + ("not".equals(c.modifier()) ? "NOT IN " : "IN ") + match);
+    }
+
+    /** subject:Patient.name=x: the reference points at a live Patient that matches name=x. */
+    private String chainCondition(Criterion c) {
+        Criterion.Chain chain = c.chain();
+        SearchSql target = nested(chain.targetType());
+        target.add(chain.criterion());
+        String t = target.alias;
+        return alias + ".res_key IN (SELECT i.res_key FROM idx_reference i WHERE i.res_type = " + typeBind
+                + " AND i.param = " + bind(c.name()) + " AND i.target_type = " + target.typeBind
+                + " AND i.target_id IN (SELECT " + t + ".res_id FROM resource " + t + " WHERE " + t + ".res_type = "
+                + target.typeBind + " AND NOT " + t + ".deleted" + target.where() + "))";
+    }
+
+    /** _has:Observation:patient:code=x: some live Observation whose patient is this resource matches code=x. */
+    private String hasCondition(Criterion c) {
+        Criterion.Has has = c.has();
+        SearchSql source = nested(has.sourceType());
+        source.add(has.criterion());
+        String s = source.alias;
+        return alias + ".res_id IN (SELECT i.target_id FROM idx_reference i JOIN resource " + s + " ON " + s
+                + ".res_key = i.res_key WHERE i.res_type = " + source.typeBind + " AND i.param = "
+                + bind(has.referenceParam()) + " AND i.target_type = " + typeBind + " AND NOT " + s + ".deleted"
+                + source.where() + ")";
+    }
+
+    /**
+     * _compartment=Patient/123: the resource is in that patient's compartment, through any of the
+     * parameters the compartment definition names for its type (or it is the patient itself).
+     */
+    private String compartmentCondition(Criterion c) {
+        Criterion.Compartment compartment = c.compartment();
+        List<String> ors = new ArrayList<>();
+        if (!compartment.params().isEmpty()) {
+            ors.add(alias + ".res_key IN (SELECT i.res_key FROM idx_reference i WHERE i.res_type = " + typeBind
+                    + " AND i.param IN (" + bindList(List.copyOf(compartment.params())) + ") AND i.target_type = "
+                    + bind(compartment.type()) + " AND i.target_id = " + bind(compartment.id()) + ")");
+        }
+        if (compartment.includesSelf()) {
+            ors.add(alias + ".res_id = " + bind(compartment.id()));
+        }
+        return ors.isEmpty() ? "false" : "(" + String.join(" OR ", ors) + ")";
     }
 
     private String valueCondition(Criterion c, String value) {
@@ -246,14 +321,14 @@ final class SearchSql {
         return "not".equals(c.modifier()) ? "NOT " + condition : condition;
     }
 
-    private String bind(Object value) {
-        String name = "p" + next++;
+    String bind(Object value) {
+        String name = "p" + next[0]++;
         params.addValue(name, value);
         return ":" + name;
     }
 
     private String bindList(List<String> values) {
-        String name = "p" + next++;
+        String name = "p" + next[0]++;
         params.addValue(name, values);
         return ":" + name;
     }
