@@ -1,6 +1,7 @@
 package org.carepath;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.support.DefaultProfileValidationSupport;
 import ca.uhn.fhir.parser.StrictErrorHandler;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -15,6 +16,8 @@ class FhirModel {
         // Refuse what a lenient parser would quietly drop or keep: unknown elements, invalid
         // codes and dates. Stored content is read back with a lenient parser.
         fhir.setParserErrorHandler(new StrictErrorHandler());
+        // One copy of the core definitions, shared by FHIRPath and the validation chain.
+        fhir.setValidationSupport(new DefaultProfileValidationSupport(fhir));
         return fhir;
     }
 }

@@ -16,6 +16,7 @@ import org.carepath.CarePathProperties;
 import org.carepath.interaction.BundleInteractions;
 import org.carepath.interaction.ResourceInteractions;
 import org.carepath.search.SearchParameters;
+import org.carepath.validation.ProfileValidator;
 
 /** HAPI's plain RestfulServer with one provider per resource type and the system provider. */
 class FhirServer extends RestfulServer {
@@ -24,7 +25,8 @@ class FhirServer extends RestfulServer {
     private final transient CompartmentRoutes compartments;
 
     FhirServer(FhirContext fhir, CarePathProperties properties, ResourceInteractions interactions,
-               BundleInteractions bundles, SearchResults searches, SearchParameters parameters, String version) {
+               BundleInteractions bundles, SearchResults searches, SearchParameters parameters,
+               ProfileValidator validator, String version) {
         super(fhir);
         this.sizeLimit = new RequestSizeLimit(properties.fhir().maxRequestSize().toBytes());
         this.compartments = new CompartmentRoutes(fhir.getResourceTypes());
@@ -41,7 +43,7 @@ class FhirServer extends RestfulServer {
         List<ca.uhn.fhir.rest.server.IResourceProvider> providers = new ArrayList<>();
         for (String type : new TreeSet<>(fhir.getResourceTypes())) {
             providers.add(new ResourceTypeProvider(fhir.getResourceDefinition(type).getImplementingClass(), type,
-                    interactions, searches, maxPageSize));
+                    interactions, searches, maxPageSize, validator));
         }
         setResourceProviders(providers);
         registerProvider(new SystemProvider(bundles, interactions, maxPageSize));

@@ -5,6 +5,7 @@ import org.carepath.CarePathProperties;
 import org.carepath.interaction.BundleInteractions;
 import org.carepath.interaction.ResourceInteractions;
 import org.carepath.search.SearchParameters;
+import org.carepath.validation.ProfileValidator;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.info.BuildProperties;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
@@ -19,10 +20,11 @@ class FhirServerConfig {
     ServletRegistrationBean<FhirServer> fhirServlet(FhirContext fhir, CarePathProperties properties,
                                                     ResourceInteractions interactions, BundleInteractions bundles,
                                                     SearchResults searches, SearchParameters parameters,
+                                                    ProfileValidator validator,
                                                     ObjectProvider<BuildProperties> build) {
         String version = build.getIfAvailable() == null ? "dev" : build.getIfAvailable().getVersion();
         var registration = new ServletRegistrationBean<>(
-                new FhirServer(fhir, properties, interactions, bundles, searches, parameters, version), "/fhir/*");
+                new FhirServer(fhir, properties, interactions, bundles, searches, parameters, validator, version), "/fhir/*");
         registration.setName("fhir");
         registration.setLoadOnStartup(1);
         return registration;

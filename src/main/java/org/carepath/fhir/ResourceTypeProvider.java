@@ -11,6 +11,7 @@ import ca.uhn.fhir.rest.annotation.ResourceParam;
 import ca.uhn.fhir.rest.annotation.Search;
 import ca.uhn.fhir.rest.annotation.Since;
 import ca.uhn.fhir.rest.annotation.Update;
+import ca.uhn.fhir.rest.annotation.Validate;
 import ca.uhn.fhir.rest.api.MethodOutcome;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
@@ -19,6 +20,7 @@ import ca.uhn.fhir.rest.server.IResourceProvider;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import org.carepath.interaction.ResourceInteractions;
 import org.carepath.interaction.WriteResult;
+import org.carepath.validation.ProfileValidator;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.IdType;
@@ -36,9 +38,12 @@ class ResourceTypeProvider implements IResourceProvider {
     private final ResourceInteractions interactions;
     private final SearchResults searches;
     private final int maxPageSize;
+    private final ProfileValidator validator;
 
     ResourceTypeProvider(Class<? extends IBaseResource> resourceClass, String type,
-                         ResourceInteractions interactions, SearchResults searches, int maxPageSize) {
+                         ResourceInteractions interactions, SearchResults searches, int maxPageSize,
+                         ProfileValidator validator) {
+        this.validator = validator;
         this.maxPageSize = maxPageSize;
         this.resourceClass = resourceClass;
         this.type = type;
@@ -108,6 +113,26 @@ class ResourceTypeProvider implements IResourceProvider {
     public IBundleProvider historyType(@Since InstantType since, @At DateRangeParam at,
                                            RequestDetails request) {
         return HistoryPages.of(interactions, type, null, since, at, request, maxPageSize);
+    }
+
+    /**
+     * $validate at type level (the resource in the body) or instance level (the body, or else the
+     * stored resource); answers 200 with the issues found, errors included.
+     */
+    @Validate
+    public MethodOutcome validate(@ResourceParam IBaseResource resource, @IdParam(optional = true) IIdType id,
+                                  @Validate.Profile String profile) {
+        IBaseResource subject = resource;
+        if (subject == null && id != null && id.hasIdPart()) {
+            subject = interactions.read(type, id.getIdPart());
+        }
+        if (subject == null) {
+            throw new ca.uhn.fhir.rest.server.exceptions.InvalidRequestException(
+                    "$validate needs a resource: in the body, or as the 'resource' parameter");
+        }
+        MethodOutcome outcome = new MethodOutcome();
+        outcome.setOperationOutcome(validator.validate(subject, profile));
+        return outcome;
     }
 
     @Search(allowUnknownParams = true)

@@ -16,6 +16,7 @@ import org.carepath.store.HistoryQuery;
 import org.carepath.store.ResourceIndexer;
 import org.carepath.store.ResourceStore;
 import org.carepath.store.StoredResource;
+import org.carepath.validation.ProfileValidator;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.IdType;
 import org.springframework.stereotype.Service;
@@ -35,9 +36,11 @@ public class ResourceInteractions {
     private final ResourceSearch search;
     private final ResourceCodec codec;
     private final TransactionRunner transactions;
+    private final ProfileValidator profiles;
 
     public ResourceInteractions(ResourceStore store, ResourceIndexer indexer, ResourceSearch search,
-                                ResourceCodec codec, TransactionRunner transactions) {
+                                ResourceCodec codec, TransactionRunner transactions, ProfileValidator profiles) {
+        this.profiles = profiles;
         this.store = store;
         this.indexer = indexer;
         this.search = search;
@@ -73,6 +76,7 @@ public class ResourceInteractions {
 
     /** Creates version 1 under an id the caller chose and no-one holds (a Bundle's pre-assigned ids). */
     WriteResult createWithId(String type, String id, IBaseResource resource) {
+        profiles.checkWrite(resource);
         Instant now = now(null);
         codec.stamp(resource, type, id, 1, now);
         long key = store.insertIfAbsent(type, id, now, codec.encode(resource))
@@ -94,6 +98,7 @@ public class ResourceInteractions {
     }
 
     private WriteResult updateLocked(String type, String id, IBaseResource resource, Integer ifMatch) {
+        profiles.checkWrite(resource);
         while (true) {
             Optional<StoredResource> current = store.findForUpdate(type, id);
             if (current.isEmpty()) {
@@ -123,6 +128,36 @@ public class ResourceInteractions {
             return new WriteResult(row.deleted() ? WriteResult.Outcome.CREATED : WriteResult.Outcome.UPDATED,
                     type, id, version, now, resource);
         }
+    }
+
+    /**
+     * Writes the resource under its id unless the stored version has the same content (meta
+     * aside); returns null when nothing was written. Keeps reloaded content from piling up versions.
+     */
+    public WriteResult updateIfChanged(String type, String id, IBaseResource resource) {
+        return transactions.write(() -> {
+            Optional<StoredResource> current = store.findForUpdate(type, id);
+            if (current.isPresent() && !current.get().deleted() && sameContent(codec.decode(current.get()), resource)) {
+                return null;
+            }
+            return update(type, id, resource, null);
+        });
+    }
+
+    private boolean sameContent(IBaseResource stored, IBaseResource candidate) {
+        IBaseResource a = ((org.hl7.fhir.r4.model.Resource) stored).copy();
+        IBaseResource b = ((org.hl7.fhir.r4.model.Resource) candidate).copy();
+        for (IBaseResource r : List.of(a, b)) {
+            r.getMeta().setVersionId(null);
+            r.getMeta().setLastUpdated(null);
+            r.setId(r.getIdElement().toVersionless());
+        }
+        return codec.encode(a).equals(codec.encode(b));
+    }
+
+    /** A lock held until the enclosing transaction ends, for work only one writer may do at a time. */
+    public void lock(String name) {
+        store.lockName(name);
     }
 
     /** Update the one resource the criteria match; create it when none does. */

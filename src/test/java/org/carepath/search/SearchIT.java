@@ -312,11 +312,11 @@ class SearchIT extends EndToEndTest {
     void postSearchAndMetaParameters() {
         newTag();
         String profiled = fhir().body("""
-                {"resourceType":"Patient","meta":{"profile":["https://carepath.org/fhir/StructureDefinition/x"],
+                {"resourceType":"Patient","meta":{"profile":["http://example.org/fhir/StructureDefinition/x"],
                  "tag":[{"system":"%s","code":"%s"}]}}""".formatted(TAGS, tag)).post("/Patient")
                 .then().statusCode(201).extract().path("id");
         String plain = create("Patient", "{\"resourceType\":\"Patient\"}");
-        assertThat(ids("Patient", "_profile=https://carepath.org/fhir/StructureDefinition/x")).containsExactly(profiled);
+        assertThat(ids("Patient", "_profile=http://example.org/fhir/StructureDefinition/x")).containsExactly(profiled);
         assertThat(ids("Patient", "_id=" + plain)).containsExactly(plain);
         assertThat(ids("Patient", "_lastUpdated=gt2000-01-01")).containsExactlyInAnyOrder(profiled, plain);
         assertThat(ids("Patient", "_lastUpdated=lt2000-01-01")).isEmpty();
