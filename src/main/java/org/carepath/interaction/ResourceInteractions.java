@@ -37,10 +37,13 @@ public class ResourceInteractions {
     private final ResourceCodec codec;
     private final TransactionRunner transactions;
     private final ProfileValidator profiles;
+    private final List<ResourceWriteListener> listeners;
 
     public ResourceInteractions(ResourceStore store, ResourceIndexer indexer, ResourceSearch search,
-                                ResourceCodec codec, TransactionRunner transactions, ProfileValidator profiles) {
+                                ResourceCodec codec, TransactionRunner transactions, ProfileValidator profiles,
+                                @org.springframework.context.annotation.Lazy List<ResourceWriteListener> listeners) {
         this.profiles = profiles;
+        this.listeners = listeners;
         this.store = store;
         this.indexer = indexer;
         this.search = search;
@@ -82,7 +85,14 @@ public class ResourceInteractions {
         long key = store.insertIfAbsent(type, id, now, codec.encode(resource))
                 .orElseThrow(() -> new org.springframework.dao.DuplicateKeyException(type + "/" + id));
         indexer.index(key, type, resource);
-        return new WriteResult(WriteResult.Outcome.CREATED, type, id, 1, now, resource);
+        return announce(new WriteResult(WriteResult.Outcome.CREATED, type, id, 1, now, resource), null);
+    }
+
+    private WriteResult announce(WriteResult result, IBaseResource previous) {
+        for (ResourceWriteListener listener : listeners) {
+            listener.afterWrite(result, previous);
+        }
+        return result;
     }
 
     /**
@@ -113,7 +123,7 @@ public class ResourceInteractions {
                     continue; // a concurrent writer created it first: update its version instead
                 }
                 indexer.index(key.get(), type, resource);
-                return new WriteResult(WriteResult.Outcome.CREATED, type, id, 1, now, resource);
+                return announce(new WriteResult(WriteResult.Outcome.CREATED, type, id, 1, now, resource), null);
             }
             StoredResource row = current.get();
             if (ifMatch != null && ifMatch != row.version()) {
@@ -122,11 +132,12 @@ public class ResourceInteractions {
             }
             int version = row.version() + 1;
             Instant now = now(row.lastUpdated());
+            IBaseResource previous = row.deleted() ? null : codec.decode(row);
             codec.stamp(resource, type, id, version, now);
             store.update(row, version, now, codec.encode(resource));
             indexer.index(row.key(), type, resource);
-            return new WriteResult(row.deleted() ? WriteResult.Outcome.CREATED : WriteResult.Outcome.UPDATED,
-                    type, id, version, now, resource);
+            return announce(new WriteResult(row.deleted() ? WriteResult.Outcome.CREATED : WriteResult.Outcome.UPDATED,
+                    type, id, version, now, resource), previous);
         }
     }
 
@@ -196,9 +207,10 @@ public class ResourceInteractions {
         StoredResource row = current.get();
         int version = row.version() + 1;
         Instant now = now(row.lastUpdated());
+        IBaseResource previous = codec.decode(row);
         store.markDeleted(row, version, now);
         indexer.remove(row.key());
-        return new WriteResult(WriteResult.Outcome.DELETED, type, id, version, now, null);
+        return announce(new WriteResult(WriteResult.Outcome.DELETED, type, id, version, now, null), previous);
     }
 
     /** Deletes the one resource the criteria match (none: nothing happens; several: 412). */
