@@ -19,6 +19,7 @@ import org.carepath.store.StoredResource;
 import org.carepath.validation.ProfileValidator;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.IdType;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Service;
 
 /**
@@ -37,11 +38,12 @@ public class ResourceInteractions {
     private final ResourceCodec codec;
     private final TransactionRunner transactions;
     private final ProfileValidator profiles;
-    private final List<ResourceWriteListener> listeners;
+    /** Looked up at write time: listeners (care plans, alerts) themselves write through this class. */
+    private final ObjectProvider<ResourceWriteListener> listeners;
 
     public ResourceInteractions(ResourceStore store, ResourceIndexer indexer, ResourceSearch search,
                                 ResourceCodec codec, TransactionRunner transactions, ProfileValidator profiles,
-                                @org.springframework.context.annotation.Lazy List<ResourceWriteListener> listeners) {
+                                ObjectProvider<ResourceWriteListener> listeners) {
         this.profiles = profiles;
         this.listeners = listeners;
         this.store = store;
@@ -89,9 +91,7 @@ public class ResourceInteractions {
     }
 
     private WriteResult announce(WriteResult result, IBaseResource previous) {
-        for (ResourceWriteListener listener : listeners) {
-            listener.afterWrite(result, previous);
-        }
+        listeners.orderedStream().forEach(listener -> listener.afterWrite(result, previous));
         return result;
     }
 

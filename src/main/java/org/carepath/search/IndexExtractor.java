@@ -68,7 +68,7 @@ public class IndexExtractor {
         for (SearchParam param : parameters.forResourceType(type)) {
             List<IBase> values;
             try {
-                values = path.evaluate(resource, param.parsed(), IBase.class);
+                values = path.evaluate(resource, parameters.parsed(param), IBase.class);
             } catch (RuntimeException e) {
                 continue; // an expression that does not apply to this content indexes nothing
             }

@@ -2,7 +2,6 @@ package org.carepath.search;
 
 import java.util.Set;
 
-import ca.uhn.fhir.fhirpath.IFhirPath;
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 
 /**
@@ -10,10 +9,5 @@ import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
  *
  * @param targets resource types a reference parameter may point to (empty: any)
  */
-public record SearchParam(String name, RestSearchParameterTypeEnum type, String expression, Set<String> targets,
-                          IFhirPath.IParsedExpression parsed) {
-
-    SearchParam withParsed(IFhirPath.IParsedExpression parsedExpression) {
-        return new SearchParam(name, type, expression, targets, parsedExpression);
-    }
+public record SearchParam(String name, RestSearchParameterTypeEnum type, String expression, Set<String> targets) {
 }

@@ -22,17 +22,17 @@ public class SearchParameters {
 
     /** Parameters on Resource.meta that FhirContext does not list per type. */
     private static final Map<String, SearchParam> COMMON = Map.of(
-            "_tag", new SearchParam("_tag", RestSearchParameterTypeEnum.TOKEN, "Resource.meta.tag", Set.of(), null),
-            "_profile", new SearchParam("_profile", RestSearchParameterTypeEnum.URI, "Resource.meta.profile", Set.of(), null),
-            "_security", new SearchParam("_security", RestSearchParameterTypeEnum.TOKEN, "Resource.meta.security", Set.of(), null));
+            "_tag", new SearchParam("_tag", RestSearchParameterTypeEnum.TOKEN, "Resource.meta.tag", Set.of()),
+            "_profile", new SearchParam("_profile", RestSearchParameterTypeEnum.URI, "Resource.meta.profile", Set.of()),
+            "_security", new SearchParam("_security", RestSearchParameterTypeEnum.TOKEN, "Resource.meta.security", Set.of()));
 
     private final FhirContext fhir;
-    private final IFhirPath fhirPath;
+    /** Built on first use: creating it loads every core definition, which start-up need not wait for. */
+    private volatile IFhirPath fhirPath;
     private final Map<String, Map<String, SearchParam>> byType = new ConcurrentHashMap<>();
 
     public SearchParameters(FhirContext fhir) {
         this.fhir = fhir;
-        this.fhirPath = fhir.newFhirPath();
     }
 
     public Optional<SearchParam> find(String type, String name) {
@@ -72,7 +72,21 @@ public class SearchParameters {
         return byType.computeIfAbsent(type, this::load);
     }
 
+    private final Map<String, IFhirPath.IParsedExpression> parsed = new ConcurrentHashMap<>();
+
+    /** The parameter's FHIRPath expression, parsed once. */
+    IFhirPath.IParsedExpression parsed(SearchParam param) {
+        return parsed.computeIfAbsent(param.expression(), this::parse);
+    }
+
     private IFhirPath.IParsedExpression parse(String expression) {
+        if (fhirPath == null) {
+            synchronized (this) {
+                if (fhirPath == null) {
+                    fhirPath = fhir.newFhirPath();
+                }
+            }
+        }
         try {
             return fhirPath.parse(expression);
         } catch (Exception e) {
@@ -89,10 +103,8 @@ public class SearchParameters {
                     || p.getName().equals("_id") || p.getName().equals("_lastUpdated")) {
                 continue;
             }
-            params.put(p.getName(), new SearchParam(p.getName(), p.getParamType(), p.getPath(), p.getTargets(),
-                    null));
+            params.put(p.getName(), new SearchParam(p.getName(), p.getParamType(), p.getPath(), p.getTargets()));
         }
-        params.replaceAll((name, p) -> p.withParsed(parse(p.expression())));
         return Map.copyOf(params);
     }
 }
