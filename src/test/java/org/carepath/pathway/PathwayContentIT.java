@@ -61,6 +61,11 @@ class PathwayContentIT extends EndToEndTest {
                 .then().statusCode(200).extract().jsonPath();
         assertThat(plain.getList("issue.severity")).doesNotContain("error");
 
+        String stored = createPatient("Valid", unique("mrn"));
+        fhir().body("{\"resourceType\":\"Patient\",\"id\":\"" + stored + "\",\"gender\":\"female\"}")
+                .post("/Patient/" + stored + "/$validate").then().statusCode(200)
+                .body("resourceType", equalTo("OperationOutcome"));
+
         fhir().body("{\"resourceType\":\"Patient\",\"active\":true}")
                 .post("/Patient/$validate?profile=https://carepath.org/fhir/StructureDefinition/nonexistent")
                 .then().statusCode(200).body("issue[0].severity", equalTo("error"));
