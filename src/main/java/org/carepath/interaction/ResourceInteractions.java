@@ -86,7 +86,7 @@ public class ResourceInteractions {
         codec.stamp(resource, type, id, 1, now);
         long key = store.insertIfAbsent(type, id, now, codec.encode(resource))
                 .orElseThrow(() -> new org.springframework.dao.DuplicateKeyException(type + "/" + id));
-        indexer.index(key, type, resource);
+        indexer.index(key, type, resource, false);
         return announce(new WriteResult(WriteResult.Outcome.CREATED, type, id, 1, now, resource), null);
     }
 
@@ -122,7 +122,7 @@ public class ResourceInteractions {
                 if (key.isEmpty()) {
                     continue; // a concurrent writer created it first: update its version instead
                 }
-                indexer.index(key.get(), type, resource);
+                indexer.index(key.get(), type, resource, false);
                 return announce(new WriteResult(WriteResult.Outcome.CREATED, type, id, 1, now, resource), null);
             }
             StoredResource row = current.get();
@@ -135,7 +135,7 @@ public class ResourceInteractions {
             IBaseResource previous = row.deleted() ? null : codec.decode(row);
             codec.stamp(resource, type, id, version, now);
             store.update(row, version, now, codec.encode(resource));
-            indexer.index(row.key(), type, resource);
+            indexer.index(row.key(), type, resource, !row.deleted());
             return announce(new WriteResult(row.deleted() ? WriteResult.Outcome.CREATED : WriteResult.Outcome.UPDATED,
                     type, id, version, now, resource), previous);
         }

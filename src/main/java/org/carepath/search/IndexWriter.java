@@ -24,8 +24,10 @@ class IndexWriter implements ResourceIndexer {
     }
 
     @Override
-    public void index(long key, String type, IBaseResource resource) {
-        remove(key);
+    public void index(long key, String type, IBaseResource resource, boolean replace) {
+        if (replace) {
+            remove(key);
+        }
         IndexRows rows = extractor.extract(type, resource);
         insert("INSERT INTO idx_string (res_key, res_type, param, value, norm) VALUES (:key, :type, :param, :value, :norm)",
                 rows.strings, key, type, r -> new MapSqlParameterSource("param", r.param())

@@ -8,8 +8,13 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
  */
 public interface ResourceIndexer {
 
-    /** Replaces the index rows of the resource with those of its new content. */
-    void index(long key, String type, IBaseResource resource);
+    /**
+     * Writes the index rows of the resource's content.
+     *
+     * @param replace whether rows of an earlier version may exist (false for a new resource: saves
+     *                a delete round trip per write)
+     */
+    void index(long key, String type, IBaseResource resource, boolean replace);
 
     /** Removes every index row of a deleted resource. */
     void remove(long key);
