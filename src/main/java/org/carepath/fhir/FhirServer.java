@@ -15,6 +15,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.carepath.CarePathProperties;
 import org.carepath.interaction.BundleInteractions;
 import org.carepath.interaction.ResourceInteractions;
+import org.carepath.pathway.PathwayPlans;
 import org.carepath.search.SearchParameters;
 import org.carepath.validation.ProfileValidator;
 
@@ -26,7 +27,7 @@ class FhirServer extends RestfulServer {
 
     FhirServer(FhirContext fhir, CarePathProperties properties, ResourceInteractions interactions,
                BundleInteractions bundles, SearchResults searches, SearchParameters parameters,
-               ProfileValidator validator, String version) {
+               ProfileValidator validator, PathwayPlans plans, String version) {
         super(fhir);
         this.sizeLimit = new RequestSizeLimit(properties.fhir().maxRequestSize().toBytes());
         this.compartments = new CompartmentRoutes(fhir.getResourceTypes());
@@ -47,6 +48,7 @@ class FhirServer extends RestfulServer {
         }
         setResourceProviders(providers);
         registerProvider(new SystemProvider(bundles, interactions, maxPageSize));
+        registerProvider(new PlanDefinitionApplyProvider(fhir, plans));
         registerInterceptor(new ErrorTranslation());
         registerInterceptor(new RequestFormat());
         registerInterceptor(new CapabilityStatementCustomizer(parameters));

@@ -4,6 +4,7 @@ import ca.uhn.fhir.context.FhirContext;
 import org.carepath.CarePathProperties;
 import org.carepath.interaction.BundleInteractions;
 import org.carepath.interaction.ResourceInteractions;
+import org.carepath.pathway.PathwayPlans;
 import org.carepath.search.SearchParameters;
 import org.carepath.validation.ProfileValidator;
 import org.springframework.beans.factory.ObjectProvider;
@@ -20,11 +21,11 @@ class FhirServerConfig {
     ServletRegistrationBean<FhirServer> fhirServlet(FhirContext fhir, CarePathProperties properties,
                                                     ResourceInteractions interactions, BundleInteractions bundles,
                                                     SearchResults searches, SearchParameters parameters,
-                                                    ProfileValidator validator,
+                                                    ProfileValidator validator, PathwayPlans plans,
                                                     ObjectProvider<BuildProperties> build) {
         String version = build.getIfAvailable() == null ? "dev" : build.getIfAvailable().getVersion();
         var registration = new ServletRegistrationBean<>(
-                new FhirServer(fhir, properties, interactions, bundles, searches, parameters, validator, version), "/fhir/*");
+                new FhirServer(fhir, properties, interactions, bundles, searches, parameters, validator, plans, version), "/fhir/*");
         registration.setName("fhir");
         registration.setLoadOnStartup(1);
         return registration;
