@@ -18,6 +18,7 @@ import ca.uhn.fhir.rest.server.RestfulServerUtils;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import org.carepath.pathway.CarePlanner;
 import org.carepath.pathway.PathwayPlans;
+import org.carepath.pathway.Surgery;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IPrimitiveType;
 import org.hl7.fhir.r4.model.CarePlan;
@@ -26,7 +27,6 @@ import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Parameters.ParametersParameterComponent;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.PlanDefinition;
-import org.hl7.fhir.r4.model.Procedure;
 import org.hl7.fhir.r4.model.Quantity;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Task;
@@ -73,19 +73,20 @@ public class PlanDefinitionApplyProvider {
         Patient patient = plans.patient(input.first("subject").orElse(null));
         Map<String, BigDecimal> overrides = overrides(pathway, input);
 
-        Procedure surgery = null;
+        Surgery surgery = null;
         String surgeryDate = input.first("surgeryDate").orElse(null);
         if (surgeryDate == null) {
             surgery = plans.scheduledSurgery(patient.getIdElement().getIdPart()).orElseThrow(() ->
                     new InvalidRequestException("No surgery date: give 'surgeryDate', or record the patient's SI joint"
-                            + " fusion as a Procedure with status 'preparation' and the planned date in performed[x]"));
-            surgeryDate = PathwayPlans.surgeryDate(surgery).orElseThrow();
+                            + " fusion as a Procedure with status 'preparation' and the planned date in performed[x]"
+                            + " (or as an active ServiceRequest with occurrence[x])"));
+            surgeryDate = surgery.date().orElseThrow();
         }
         CarePlanner.Plan plan = plans.plan(pathway, patient, surgeryDate,
                 PathwayPlans.zone(input.first("timezone").orElse(null), patient), overrides);
         CarePlan carePlan = plan.carePlan();
         if (surgery != null) {
-            carePlan.addSupportingInfo(new Reference("Procedure/" + surgery.getIdElement().getIdPart()));
+            carePlan.addSupportingInfo(new Reference(surgery.reference()));
         }
         input.first("encounter").ifPresent(e -> carePlan.setEncounter(new Reference(e)));
         input.first("practitioner").ifPresent(p -> carePlan.setAuthor(new Reference(p)));

@@ -18,11 +18,9 @@ import org.carepath.store.ResourceStore;
 import org.carepath.validation.ProfileValidator;
 import org.hl7.fhir.r4.model.CarePlan;
 import org.hl7.fhir.r4.model.CodeableConcept;
-import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.PlanDefinition;
-import org.hl7.fhir.r4.model.Procedure;
 import org.hl7.fhir.r4.model.Reference;
 import org.springframework.stereotype.Service;
 
@@ -34,10 +32,6 @@ import org.springframework.stereotype.Service;
 public class PathwayPlans {
 
     public static final String PATHWAY = "https://carepath.org/fhir/PlanDefinition/si-joint-fusion";
-    static final String CPT = "http://www.ama-assn.org/go/cpt";
-    /** ICD-10-PCS as the pathway's ValueSet names it, and the HL7 terminology URI. */
-    static final List<String> ICD10_PCS = List.of("http://www.cms.gov/Medicare/Coding/ICD10",
-            "http://hl7.org/fhir/sid/icd-10-pcs");
     static final String TIMEZONE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/timezone";
 
     private final ResourceInteractions interactions;
@@ -92,43 +86,20 @@ public class PathwayPlans {
         return (org.hl7.fhir.r4.model.Patient) interactions.read("Patient", id.getIdPart());
     }
 
-    /** Is this Procedure an SI joint fusion, by its codes (CPT 27278-27280, ICD-10-PCS 0SG7/0SG8)? */
-    public static boolean isSiJointFusion(Procedure procedure) {
-        for (Coding coding : procedure.getCode().getCoding()) {
-            String code = coding.getCode();
-            if (code == null) {
-                continue;
-            }
-            if (CPT.equals(coding.getSystem()) && List.of("27278", "27279", "27280").contains(code)) {
-                return true;
-            }
-            if (ICD10_PCS.contains(coding.getSystem()) && code.matches("0SG[78][0-9A-Z]{3}")) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** The planned (or performed) surgery start of a Procedure, as the FHIR text, if it has one. */
-    public static Optional<String> surgeryDate(Procedure procedure) {
-        if (procedure.hasPerformedDateTimeType() && procedure.getPerformedDateTimeType().hasValue()) {
-            return Optional.of(procedure.getPerformedDateTimeType().getValueAsString());
-        }
-        if (procedure.hasPerformedPeriod() && procedure.getPerformedPeriod().hasStart()) {
-            return Optional.of(procedure.getPerformedPeriod().getStartElement().getValueAsString());
-        }
-        return Optional.empty();
-    }
-
-    /** The patient's scheduled SI joint fusion (status preparation, with a date), the most recently updated one. */
-    public Optional<Procedure> scheduledSurgery(String patientId) {
-        List<Long> keys = search.findKeys("Procedure",
-                "subject=" + encode("Patient/" + patientId) + "&status=preparation", 100);
-        return store.findLive(keys).stream()
-                .map(row -> (Procedure) interactions.decode(row))
-                .filter(PathwayPlans::isSiJointFusion)
-                .filter(p -> surgeryDate(p).isPresent())
-                .max(Comparator.comparing(p -> p.getMeta().getLastUpdated()));
+    /**
+     * The patient's scheduled SI joint fusion (a Procedure in preparation or an active
+     * ServiceRequest, with a date), the most recently updated one.
+     */
+    public Optional<Surgery> scheduledSurgery(String patientId) {
+        String criteria = "subject=" + encode("Patient/" + patientId);
+        return java.util.stream.Stream.concat(
+                        store.findLive(search.findKeys("Procedure", criteria + "&status=preparation", 100)).stream(),
+                        store.findLive(search.findKeys("ServiceRequest", criteria + "&status=active", 100)).stream())
+                .map(interactions::decode)
+                .filter(r -> Surgery.of(r).filter(s -> s.stage() == Surgery.Stage.SCHEDULED && s.date().isPresent())
+                        .isPresent())
+                .max(Comparator.comparing(r -> r.getMeta().getLastUpdated()))
+                .flatMap(Surgery::of);
     }
 
     /**
@@ -167,18 +138,14 @@ public class PathwayPlans {
     }
 
     /** Links the plan to the surgery it schedules and the conditions that surgery treats. */
-    static void linkSurgery(CarePlan plan, Procedure procedure) {
-        String id = "Procedure/" + procedure.getIdElement().getIdPart();
-        plan.addSupportingInfo(new Reference(id).setDisplay(procedure.getCode().hasText()
-                ? procedure.getCode().getText() : "SI joint fusion"));
-        for (Reference reason : procedure.getReasonReference()) {
-            if (reason.getReference() != null && reason.getReference().startsWith("Condition/")) {
-                plan.addAddresses(new Reference(reason.getReference()));
-            }
+    static void linkSurgery(CarePlan plan, Surgery surgery) {
+        plan.addSupportingInfo(new Reference(surgery.reference()).setDisplay(surgery.display()));
+        for (String reason : surgery.reasons()) {
+            plan.addAddresses(new Reference(reason));
         }
         if (!plan.hasAddresses()) {
             // no Condition to point at: the reason codes still say what the plan is for
-            for (CodeableConcept reason : procedure.getReasonCode()) {
+            for (CodeableConcept reason : surgery.reasonCodes()) {
                 plan.addNote().setText("Reason for surgery: " + (reason.hasText() ? reason.getText()
                         : reason.getCodingFirstRep().getDisplay()));
             }

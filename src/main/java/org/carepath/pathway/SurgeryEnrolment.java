@@ -1,8 +1,12 @@
 package org.carepath.pathway;
 
+import java.math.BigDecimal;
+import java.util.Collection;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
@@ -17,7 +21,7 @@ import org.hl7.fhir.r4.model.CarePlan;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.PlanDefinition;
-import org.hl7.fhir.r4.model.Procedure;
+import org.hl7.fhir.r4.model.Quantity;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Task;
 import org.slf4j.Logger;
@@ -25,9 +29,11 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * Enrols a patient in the pathway when their SI joint fusion is scheduled: a created Procedure
- * with an SI fusion code (by content, not by meta.profile), status preparation and a date gets its
- * CarePlan and patient Tasks stored in the same transaction. One surgery enrols once.
+ * Enrols a patient in the pathway when their SI joint fusion is scheduled, and keeps the plan in
+ * step with the surgery. A Procedure (status preparation) or ServiceRequest (status active) with an
+ * SI fusion code (by content, not by meta.profile) and a date gets its CarePlan and patient Tasks
+ * stored in the same transaction; one surgery enrols once, however often it is posted; a surgery
+ * recorded without a date enrols when the date arrives.
  */
 @Component
 class SurgeryEnrolment implements ResourceWriteListener {
@@ -48,32 +54,32 @@ class SurgeryEnrolment implements ResourceWriteListener {
 
     @Override
     public void afterWrite(WriteResult result, IBaseResource previous) {
-        // Only Procedures: our own CarePlan and Task writes come back here and are ignored.
-        if (!"Procedure".equals(result.type()) || !(result.resource() instanceof Procedure procedure)) {
+        // Our own CarePlan and Task writes come back here too; Surgery.of ignores them.
+        if (result.resource() == null) {
             return;
         }
-        if (result.outcome() == WriteResult.Outcome.UPDATED && previous instanceof Procedure before
-                && PathwayPlans.isSiJointFusion(procedure)) {
-            replan(procedure, before);
+        Optional<Surgery> recorded = Surgery.of(result.resource());
+        if (recorded.isEmpty() || recorded.get().patientId().isEmpty()) {
             return;
         }
-        if (!result.created()) {
-            return;
-        }
-        if (procedure.getStatus() != Procedure.ProcedureStatus.PREPARATION
-                || !PathwayPlans.isSiJointFusion(procedure) || PathwayPlans.surgeryDate(procedure).isEmpty()) {
-            return;
-        }
-        String subject = procedure.getSubject().getReference();
-        if (subject == null || !subject.startsWith("Patient/")) {
-            return;
-        }
-        String patientId = subject.substring("Patient/".length());
+        Surgery surgery = recorded.get();
+        String patientId = surgery.patientId().get();
         // Two writers enrolling the same patient take turns, so neither misses the other's plan.
         interactions.lock("enrol:Patient/" + patientId);
-        if (alreadyEnrolled(patientId, procedure)) {
+        List<CarePlan> current = plansFor(patientId, surgery.sameSurgery());
+        if (current.isEmpty()) {
+            if (surgery.stage() == Surgery.Stage.SCHEDULED && surgery.date().isPresent()
+                    && !enrolledUnderAnotherRecord(patientId, surgery)) {
+                enrol(patientId, surgery, result.id());
+            }
             return;
         }
+        for (CarePlan plan : current) {
+            follow(plan, patientId, surgery);
+        }
+    }
+
+    private void enrol(String patientId, Surgery surgery, String id) {
         Patient patient;
         PlanDefinition pathway;
         try {
@@ -81,68 +87,72 @@ class SurgeryEnrolment implements ResourceWriteListener {
             pathway = plans.byCanonical(PathwayPlans.PATHWAY);
         } catch (ResourceNotFoundException | ResourceGoneException e) {
             // The surgery itself is still recorded; the plan can be made later with $apply.
-            log.warn("Not enrolling {} for Procedure/{}: {}", subject, result.id(), e.getMessage());
+            log.warn("Not enrolling Patient/{} for {}: {}", patientId, surgery.reference(), e.getMessage());
             return;
         }
-        CarePlanner.Plan plan = plans.plan(pathway, patient, PathwayPlans.surgeryDate(procedure).orElseThrow(),
+        CarePlanner.Plan plan = plans.plan(pathway, patient, surgery.date().orElseThrow(),
                 PathwayPlans.zone(null, patient), Map.of());
-        store(plan, procedure);
+        store(plan, surgery);
     }
 
-    /** An active plan of this pathway for the patient made for this surgery or one with the same identifier. */
-    private boolean alreadyEnrolled(String patientId, Procedure procedure) {
-        Set<String> sameSurgery = new HashSet<>();
-        sameSurgery.add("Procedure/" + procedure.getIdElement().getIdPart());
-        for (Identifier identifier : procedure.getIdentifier()) {
-            if (!identifier.hasValue()) {
-                continue;
-            }
-            String token = (identifier.hasSystem() ? identifier.getSystem() + "|" : "") + identifier.getValue();
-            for (var row : store.findLive(search.findKeys("Procedure", "identifier="
-                    + PathwayPlans.encode(token) + "&subject=" + PathwayPlans.encode("Patient/" + patientId), 100))) {
-                sameSurgery.add("Procedure/" + row.id());
-            }
-        }
-        List<Long> keys = search.findKeys("CarePlan",
-                "subject=" + PathwayPlans.encode("Patient/" + patientId) + "&status=active", 1000);
-        return store.findLive(keys).stream()
+    /** The patient's active plans of this pathway made for any of these records of one surgery. */
+    private List<CarePlan> plansFor(String patientId, Collection<String> records) {
+        return store.findLive(search.findKeys("CarePlan",
+                        "subject=" + PathwayPlans.encode("Patient/" + patientId) + "&status=active", 1000)).stream()
                 .map(row -> (CarePlan) interactions.decode(row))
                 .filter(plan -> plan.getInstantiatesCanonical().stream()
                         .anyMatch(c -> c.getValue().equals(PathwayPlans.PATHWAY)
                                 || c.getValue().startsWith(PathwayPlans.PATHWAY + "|")))
-                .anyMatch(plan -> plan.getSupportingInfo().stream()
-                        .anyMatch(r -> sameSurgery.contains(r.getReference())));
+                .filter(plan -> plan.getSupportingInfo().stream().anyMatch(r -> records.contains(r.getReference())))
+                .toList();
     }
 
     /**
-     * A changed surgery changes its plan (new versions of the same CarePlan and Tasks): another
-     * date re-dates every activity not yet done; not-done or entered-in-error revokes the plan and
-     * cancels its open Tasks; completed marks the day-of-surgery steps done.
+     * Is the patient already enrolled for a record of the same type with the same identifier (the
+     * EHR posting its surgery again)? Such a duplicate is not linked to the plan, so that marking
+     * the duplicate entered-in-error leaves the real plan alone.
      */
-    private void replan(Procedure procedure, Procedure before) {
-        String subject = procedure.getSubject().getReference();
-        if (subject == null || !subject.startsWith("Patient/")) {
+    private boolean enrolledUnderAnotherRecord(String patientId, Surgery surgery) {
+        String type = surgery.reference().substring(0, surgery.reference().indexOf('/'));
+        Set<String> same = new HashSet<>();
+        for (Identifier identifier : surgery.identifiers()) {
+            if (!identifier.hasValue()) {
+                continue;
+            }
+            String token = (identifier.hasSystem() ? identifier.getSystem() + "|" : "") + identifier.getValue();
+            for (var row : store.findLive(search.findKeys(type, "identifier=" + PathwayPlans.encode(token)
+                    + "&subject=" + PathwayPlans.encode("Patient/" + patientId), 100))) {
+                same.add(type + "/" + row.id());
+            }
+        }
+        same.remove(surgery.reference());
+        return !same.isEmpty() && !plansFor(patientId, same).isEmpty();
+    }
+
+    /**
+     * A changed surgery changes its plan (new versions of the same CarePlan and Tasks): cancelled
+     * revokes the plan and cancels its open Tasks; another date re-dates every activity not yet
+     * done; performed marks the surgery step done (after re-dating from the actual date).
+     */
+    private void follow(CarePlan plan, String patientId, Surgery surgery) {
+        if (surgery.stage() == Surgery.Stage.CANCELLED) {
+            revoke(plan);
             return;
         }
-        String patientId = subject.substring("Patient/".length());
-        interactions.lock("enrol:Patient/" + patientId);
-        String surgeryRef = "Procedure/" + procedure.getIdElement().getIdPart();
-        List<CarePlan> affected = store.findLive(search.findKeys("CarePlan",
-                        "subject=" + PathwayPlans.encode(subject) + "&status=active", 1000)).stream()
-                .map(row -> (CarePlan) interactions.decode(row))
-                .filter(plan -> plan.getSupportingInfo().stream().anyMatch(r -> surgeryRef.equals(r.getReference())))
-                .toList();
-        for (CarePlan plan : affected) {
-            switch (procedure.getStatus()) {
-                case NOTDONE, ENTEREDINERROR -> revoke(plan);
-                case COMPLETED -> surgeryDone(plan);
-                default -> {
-                    var date = PathwayPlans.surgeryDate(procedure);
-                    if (date.isPresent() && !date.equals(PathwayPlans.surgeryDate(before))) {
-                        redate(plan, patientId, date.get());
-                    }
-                }
-            }
+        boolean changed = false;
+        if (plan.getSupportingInfo().stream().noneMatch(r -> surgery.reference().equals(r.getReference()))) {
+            // e.g. the Procedure that fulfils the ServiceRequest the plan was made for
+            plan.addSupportingInfo(new Reference(surgery.reference()).setDisplay(surgery.display()));
+            changed = true;
+        }
+        if (surgery.date().isPresent()) {
+            changed |= redate(plan, patientId, surgery.date().get());
+        }
+        if (surgery.stage() == Surgery.Stage.PERFORMED) {
+            changed |= surgeryDone(plan);
+        }
+        if (changed) {
+            interactions.update("CarePlan", plan.getIdElement().getIdPart(), plan, null);
         }
     }
 
@@ -163,42 +173,49 @@ class SurgeryEnrolment implements ResourceWriteListener {
     }
 
     /** The surgery activity is done; the patient's own day-of-surgery Tasks stay theirs to complete. */
-    private void surgeryDone(CarePlan plan) {
+    private static boolean surgeryDone(CarePlan plan) {
+        boolean changed = false;
         for (var activity : plan.getActivity()) {
-            if (activity.getDetail().getInstantiatesCanonical().stream()
-                    .anyMatch(c -> c.getValue().endsWith("/ActivityDefinition/si-joint-fusion-surgery"))) {
-                activity.getDetail().setStatus(CarePlan.CarePlanActivityStatus.COMPLETED);
+            var detail = activity.getDetail();
+            if (detail.getStatus() != CarePlan.CarePlanActivityStatus.COMPLETED && detail.getInstantiatesCanonical()
+                    .stream().anyMatch(c -> c.getValue().endsWith("/ActivityDefinition/si-joint-fusion-surgery"))) {
+                detail.setStatus(CarePlan.CarePlanActivityStatus.COMPLETED);
+                changed = true;
             }
         }
-        interactions.update("CarePlan", plan.getIdElement().getIdPart(), plan, null);
+        return changed;
     }
 
     /**
-     * Re-dates the activities not yet done from the new surgery date, with the plan's own parameter
+     * Re-dates the activities not yet done from the surgery date, with the plan's own parameter
      * values; computed afresh rather than shifted so that DST and calendar months stay right.
+     * Returns whether any date moved (the caller stores the plan).
      */
-    private void redate(CarePlan plan, String patientId, String surgeryDate) {
+    private boolean redate(CarePlan plan, String patientId, String surgeryDate) {
         Patient patient = (Patient) interactions.read("Patient", patientId);
         PlanDefinition pathway = plans.byCanonical(plan.getInstantiatesCanonical().get(0).getValue());
-        Map<String, java.math.BigDecimal> overrides = new java.util.LinkedHashMap<>();
+        Map<String, BigDecimal> overrides = new LinkedHashMap<>();
         for (var used : plan.getExtensionsByUrl(CarePlanner.PARAMETER_EXTENSION)) {
             var value = used.getExtensionByUrl("value").getValue();
             overrides.put(used.getExtensionByUrl("name").getValue().primitiveValue(),
-                    value instanceof org.hl7.fhir.r4.model.Quantity q ? q.getValue()
-                            : new java.math.BigDecimal(value.primitiveValue()));
+                    value instanceof Quantity q ? q.getValue() : new BigDecimal(value.primitiveValue()));
         }
         CarePlan fresh = plans.plan(pathway, patient, surgeryDate, PathwayPlans.zone(null, patient), overrides)
                 .carePlan();
         if (fresh.getActivity().size() != plan.getActivity().size()) {
             log.warn("CarePlan/{} no longer matches its pathway's actions: not re-dated", plan.getIdElement().getIdPart());
-            return;
+            return false;
         }
+        boolean moved = false;
         for (int i = 0; i < plan.getActivity().size(); i++) {
             var detail = plan.getActivity().get(i).getDetail();
-            if (isDone(detail.getStatus())) {
+            var dated = fresh.getActivity().get(i).getDetail();
+            // not-started steps are dated from the plan's start (eligibility), not from the surgery
+            if (isDone(detail.getStatus()) || dated.getStatus() == CarePlan.CarePlanActivityStatus.NOTSTARTED
+                    || detail.getScheduled().equalsDeep(dated.getScheduled())) {
                 continue;
             }
-            var dated = fresh.getActivity().get(i).getDetail();
+            moved = true;
             detail.setScheduled(dated.getScheduled());
             for (Task task : tasks(plan.getActivity().get(i))) {
                 if (isOpen(task)) {
@@ -208,9 +225,11 @@ class SurgeryEnrolment implements ResourceWriteListener {
                 }
             }
         }
-        plan.setPeriod(fresh.getPeriod());
-        plan.setText(fresh.getText());
-        interactions.update("CarePlan", plan.getIdElement().getIdPart(), plan, null);
+        if (moved) {
+            plan.getPeriod().setEndElement(fresh.getPeriod().getEndElement());
+            plan.setText(fresh.getText());
+        }
+        return moved;
     }
 
     private List<Task> tasks(CarePlan.CarePlanActivityComponent activity) {
@@ -234,11 +253,11 @@ class SurgeryEnrolment implements ResourceWriteListener {
     }
 
     /** Stores the CarePlan and its Tasks, each under an id chosen first so that they can name each other. */
-    private void store(CarePlanner.Plan plan, Procedure procedure) {
+    private void store(CarePlanner.Plan plan, Surgery surgery) {
         CarePlan carePlan = plan.carePlan();
         String planId = interactions.newId();
         carePlan.setId(planId);
-        PathwayPlans.linkSurgery(carePlan, procedure);
+        PathwayPlans.linkSurgery(carePlan, surgery);
         for (CarePlanner.PlannedTask planned : plan.tasks()) {
             String taskId = interactions.newId();
             Task task = planned.task();

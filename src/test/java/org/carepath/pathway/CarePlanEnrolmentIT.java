@@ -41,6 +41,13 @@ class CarePlanEnrolmentIT extends EndToEndTest {
         fhir().get("/Task?based-on=CarePlan/" + planId + "&focus=ActivityDefinition/fasting").then().statusCode(200)
                 .body("total", equalTo(1))
                 .body("entry[0].resource.executionPeriod.start", equalTo("2027-03-09T20:00:00+01:00"));
+
+        // a patient app's "what do I do today", on the day of surgery: Tasks whose period touches that day
+        List<String> today = fhir().get("/Task?patient=" + patient + "&status=requested&period=ge2027-03-10"
+                        + "&period=le2027-03-10&_count=100").then().statusCode(200)
+                .extract().jsonPath().getList("entry.resource.focus.reference");
+        assertThat(today).contains("ActivityDefinition/walk-same-day", "ActivityDefinition/fasting")
+                .doesNotContain("ActivityDefinition/incision-check", "ActivityDefinition/physical-therapy");
     }
 
     @Test
@@ -107,5 +114,88 @@ class CarePlanEnrolmentIT extends EndToEndTest {
         fhir().get("/Task?based-on=CarePlan/" + planId + "&status=requested").then().body("total", equalTo(0));
         fhir().get("/Task?based-on=CarePlan/" + planId + "&status=cancelled").then()
                 .body("total", equalTo(plan.getList("activity.outcomeReference.flatten().reference").size()));
+    }
+
+    private static String withId(String body, String id) {
+        return body.replace("{\"resourceType\":\"Procedure\",", "{\"resourceType\":\"Procedure\",\"id\":\"" + id + "\",");
+    }
+
+    @Test
+    void aSurgeryRecordedWithoutADateEnrolsWhenTheDateArrives() {
+        String patient = createPatient(unique("Enrol"), unique("mrn"));
+        String undated = """
+                {"resourceType":"Procedure","status":"preparation",
+                 "code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"27279"}]},
+                 "subject":{"reference":"Patient/%s"}}""".formatted(patient);
+        String procedure = fhir().body(undated).post("/Procedure").then().statusCode(201).extract().path("id");
+        assertThat(activePlans(patient).getInt("total")).isZero();
+
+        String dated = withId(procedure(patient, "27279", SURGERY, null), procedure);
+        fhir().body(dated).put("/Procedure/" + procedure).then().statusCode(200);
+        JsonPath plans = activePlans(patient);
+        assertThat(plans.getInt("total")).isEqualTo(1);
+        assertThat(plans.getString("entry[0].resource.meta.versionId")).isEqualTo("1");
+
+        // the same surgery written again unchanged: no new plan, no new version
+        fhir().body(dated).put("/Procedure/" + procedure).then().statusCode(200);
+        plans = activePlans(patient);
+        assertThat(plans.getInt("total")).isEqualTo(1);
+        assertThat(plans.getString("entry[0].resource.meta.versionId")).isEqualTo("1");
+    }
+
+    @Test
+    void anOrderedSurgeryEnrolsAndThePerformedProcedureFollowsIt() {
+        String patient = createPatient(unique("Enrol"), unique("mrn"));
+        String order = """
+                {"resourceType":"ServiceRequest","status":"active","intent":"order",
+                 "code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"27280"}]},
+                 "subject":{"reference":"Patient/%s"},"occurrenceDateTime":"%s"}""".formatted(patient, SURGERY);
+        String serviceRequest = fhir().body(order).post("/ServiceRequest").then().statusCode(201).extract().path("id");
+        JsonPath plans = activePlans(patient);
+        assertThat(plans.getInt("total")).isEqualTo(1);
+        String planId = plans.getString("entry[0].resource.id");
+        assertThat(plans.getList("entry[0].resource.supportingInfo.reference"))
+                .containsExactly("ServiceRequest/" + serviceRequest);
+
+        // the scheduled Procedure that fulfils the order joins the same plan
+        String scheduled = procedure(patient, "27280", SURGERY, null).replace("\"status\"",
+                "\"basedOn\":[{\"reference\":\"ServiceRequest/" + serviceRequest + "\"}],\"status\"");
+        String procedure = fhir().body(scheduled).post("/Procedure").then().statusCode(201).extract().path("id");
+        plans = activePlans(patient);
+        assertThat(plans.getInt("total")).isEqualTo(1);
+        assertThat(plans.getList("entry[0].resource.supportingInfo.reference"))
+                .containsExactly("ServiceRequest/" + serviceRequest, "Procedure/" + procedure);
+
+        // performed a day late: the surgery step is done and recovery runs from the actual date
+        String performed = withId(scheduled.replace("preparation", "completed")
+                .replace(SURGERY, "2027-03-11T08:00:00+01:00"), procedure);
+        fhir().body(performed).put("/Procedure/" + procedure).then().statusCode(200);
+        JsonPath plan = fhir().get("/CarePlan/" + planId).then().statusCode(200).extract().jsonPath();
+        assertThat(plan.getString("status")).isEqualTo("active");
+        assertThat(plan.getString("activity.detail.find { it.description.startsWith('SI joint fusion surgery:') }.status"))
+                .isEqualTo("completed");
+        assertThat(plan.getString("activity.detail.find { it.description.startsWith('Incision check:') }"
+                + ".scheduledPeriod.start")).isEqualTo("2027-03-25T08:00:00+01:00");
+        fhir().get("/Task?based-on=CarePlan/" + planId + "&focus=ActivityDefinition/weight-bearing-limit").then()
+                .body("entry[0].resource.executionPeriod.start", equalTo("2027-03-11T08:00:00+01:00"));
+
+        // revoking the order revokes the plan
+        fhir().body(order.replace("\"active\"", "\"revoked\"").replace("{\"resourceType\":\"ServiceRequest\",",
+                "{\"resourceType\":\"ServiceRequest\",\"id\":\"" + serviceRequest + "\","))
+                .put("/ServiceRequest/" + serviceRequest).then().statusCode(200);
+        fhir().get("/CarePlan/" + planId).then().body("status", equalTo("revoked"));
+    }
+
+    @Test
+    void aDuplicateMarkedEnteredInErrorLeavesThePlanAlone() {
+        String patient = createPatient(unique("Enrol"), unique("mrn"));
+        String identifier = unique("surgery");
+        fhir().body(procedure(patient, "27279", SURGERY, identifier)).post("/Procedure").then().statusCode(201);
+        String duplicate = fhir().body(procedure(patient, "27279", SURGERY, identifier)).post("/Procedure")
+                .then().statusCode(201).extract().path("id");
+        fhir().body(withId(procedure(patient, "27279", SURGERY, identifier), duplicate)
+                        .replace("preparation", "entered-in-error"))
+                .put("/Procedure/" + duplicate).then().statusCode(200);
+        assertThat(activePlans(patient).getInt("total")).isEqualTo(1);
     }
 }
