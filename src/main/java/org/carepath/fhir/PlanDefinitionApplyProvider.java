@@ -97,7 +97,7 @@ public class PlanDefinitionApplyProvider {
         int n = 1;
         for (CarePlanner.PlannedTask planned : plan.tasks()) {
             Task task = planned.task();
-            task.setId("#task" + n);
+            task.setId("task" + n);
             input.first("practitioner").ifPresent(p -> task.setRequester(new Reference(p)));
             input.first("encounter").ifPresent(e -> task.setEncounter(new Reference(e)));
             carePlan.addContained(task);

@@ -118,6 +118,8 @@ class CarePlanApplyIT extends EndToEndTest {
         // each Task is named by its activity
         List<String> outcome = plan.getList("activity.outcomeReference.flatten().reference");
         assertThat(outcome).hasSize(tasks.size()).allMatch(r -> r.startsWith("#task"));
+        assertThat(plan.getList("contained.id", String.class).stream().map(id -> "#" + id).toList())
+                .containsExactlyInAnyOrderElementsOf(outcome);
         Map<String, Object> fasting = tasks.stream()
                 .filter(t -> "ActivityDefinition/fasting".equals(((Map<?, ?>) t.get("focus")).get("reference")))
                 .findFirst().orElseThrow();
