@@ -6,10 +6,13 @@ import java.util.Optional;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.Period;
 import org.hl7.fhir.r4.model.Procedure;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.ServiceRequest;
+import org.hl7.fhir.r4.model.Type;
 
 /**
  * An SI joint fusion as the EHR records it: a Procedure (scheduled with status preparation, then
@@ -52,14 +55,8 @@ public record Surgery(String reference, String subject, Stage stage, Optional<St
                 case NOTDONE, ENTEREDINERROR -> Stage.CANCELLED;
                 default -> Stage.OTHER;
             };
-            Optional<String> date = Optional.empty();
-            if (p.hasPerformedDateTimeType() && p.getPerformedDateTimeType().hasValue()) {
-                date = Optional.of(p.getPerformedDateTimeType().getValueAsString());
-            } else if (p.hasPerformedPeriod() && p.getPerformedPeriod().hasStart()) {
-                date = Optional.of(p.getPerformedPeriod().getStartElement().getValueAsString());
-            }
             return Optional.of(new Surgery("Procedure/" + p.getIdElement().getIdPart(), p.getSubject().getReference(),
-                    stage, date, p.getIdentifier(), references(p.getBasedOn(), "ServiceRequest/"),
+                    stage, start(p.getPerformed()), p.getIdentifier(), references(p.getBasedOn(), "ServiceRequest/"),
                     references(p.getReasonReference(), "Condition/"), p.getReasonCode(), display(p.getCode())));
         }
         if (resource instanceof ServiceRequest s && isSiJointFusion(s.getCode())) {
@@ -69,14 +66,8 @@ public record Surgery(String reference, String subject, Stage stage, Optional<St
                 case REVOKED, ENTEREDINERROR -> Stage.CANCELLED;
                 default -> Stage.OTHER;
             };
-            Optional<String> date = Optional.empty();
-            if (s.hasOccurrenceDateTimeType() && s.getOccurrenceDateTimeType().hasValue()) {
-                date = Optional.of(s.getOccurrenceDateTimeType().getValueAsString());
-            } else if (s.hasOccurrencePeriod() && s.getOccurrencePeriod().hasStart()) {
-                date = Optional.of(s.getOccurrencePeriod().getStartElement().getValueAsString());
-            }
             return Optional.of(new Surgery("ServiceRequest/" + s.getIdElement().getIdPart(),
-                    s.getSubject().getReference(), stage, date, s.getIdentifier(), List.of(),
+                    s.getSubject().getReference(), stage, start(s.getOccurrence()), s.getIdentifier(), List.of(),
                     references(s.getReasonReference(), "Condition/"), s.getReasonCode(), display(s.getCode())));
         }
         return Optional.empty();
@@ -108,6 +99,17 @@ public record Surgery(String reference, String subject, Stage stage, Optional<St
     /** This record and the orders it fulfils: a plan made for any of them is this surgery's plan. */
     List<String> sameSurgery() {
         return java.util.stream.Stream.concat(java.util.stream.Stream.of(reference), fulfils.stream()).toList();
+    }
+
+    /** When it starts (performed[x], occurrence[x]): a dateTime, or a Period's start. */
+    private static Optional<String> start(Type when) {
+        if (when instanceof DateTimeType dateTime && dateTime.hasValue()) {
+            return Optional.of(dateTime.getValueAsString());
+        }
+        if (when instanceof Period period && period.hasStart()) {
+            return Optional.of(period.getStartElement().getValueAsString());
+        }
+        return Optional.empty();
     }
 
     private static List<String> references(List<Reference> references, String prefix) {
