@@ -16,7 +16,7 @@ import static org.hamcrest.Matchers.hasItem;
 class SystemSearchIT extends TaggedSearchTest {
 
     private JsonPath system(String query) {
-        return fhir().get("?_tag=" + tagValue() + "&_count=100" + (query.isEmpty() ? "" : "&" + query))
+        return fhir().get(baseUrl() + "?_tag=" + tagValue() + "&_count=100" + (query.isEmpty() ? "" : "&" + query))
                 .then().statusCode(200).extract().jsonPath();
     }
 
@@ -53,8 +53,8 @@ class SystemSearchIT extends TaggedSearchTest {
         JsonPath included = system("_type=Observation&_include=Observation:subject");
         assertThat(included.getList("entry.search.mode")).containsExactly("match", "include");
         assertThat(included.getString("entry[1].resource.id")).isEqualTo(patient);
-        fhir().get("?_tag=" + tagValue() + "&_summary=count").then().statusCode(200).body("total", equalTo(4));
-        fhir().get("?_tag=" + tagValue() + "&_total=accurate&_count=1").then().statusCode(200).body("total", equalTo(4))
+        fhir().get(baseUrl() + "?_tag=" + tagValue() + "&_summary=count").then().statusCode(200).body("total", equalTo(4));
+        fhir().get(baseUrl() + "?_tag=" + tagValue() + "&_total=accurate&_count=1").then().statusCode(200).body("total", equalTo(4))
                 .body("entry.size()", equalTo(1));
 
         RestAssured.given().accept(FHIR_JSON).contentType("application/x-www-form-urlencoded")
@@ -70,12 +70,12 @@ class SystemSearchIT extends TaggedSearchTest {
         assertThat(lenient.getInt("total")).isEqualTo(1);
         assertThat(lenient.getString("entry.find { it.search.mode == 'outcome' }.resource.issue[0].diagnostics"))
                 .contains("family");
-        fhir().header("Prefer", "handling=strict").get("?_tag=" + tagValue() + "&family=x").then().statusCode(400)
+        fhir().header("Prefer", "handling=strict").get(baseUrl() + "?_tag=" + tagValue() + "&family=x").then().statusCode(400)
                 .body("issue[0].diagnostics", containsString("family"));
-        fhir().header("Prefer", "handling=strict").get("?_tag=" + tagValue() + "&_type=Patient,Observation&family=x")
+        fhir().header("Prefer", "handling=strict").get(baseUrl() + "?_tag=" + tagValue() + "&_type=Patient,Observation&family=x")
                 .then().statusCode(400);
-        fhir().get("?_type=Nonsense").then().statusCode(400).body("issue[0].diagnostics", containsString("Nonsense"));
-        fhir().get("?_lastUpdated=last-week").then().statusCode(400);
+        fhir().get(baseUrl() + "?_type=Nonsense").then().statusCode(400).body("issue[0].diagnostics", containsString("Nonsense"));
+        fhir().get(baseUrl() + "?_lastUpdated=last-week").then().statusCode(400);
     }
 
     @Test
@@ -94,7 +94,7 @@ class SystemSearchIT extends TaggedSearchTest {
         String deleted = create("Basic", "{\"resourceType\":\"Basic\",\"code\":{\"text\":\"gone\"}}");
         fhir().delete("/Basic/" + deleted).then().statusCode(200);
 
-        JsonPath page = fhir().get("?_tag=" + tagValue() + "&_count=4").then().statusCode(200).extract().jsonPath();
+        JsonPath page = fhir().get(baseUrl() + "?_tag=" + tagValue() + "&_count=4").then().statusCode(200).extract().jsonPath();
         assertThat(page.getInt("total")).isEqualTo(6);
         List<String> seen = new ArrayList<>(page.getList("entry.resource.id"));
         created.add(create("Patient", "{\"resourceType\":\"Patient\"}")); // written while the client pages
