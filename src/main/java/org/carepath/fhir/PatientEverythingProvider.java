@@ -5,6 +5,7 @@ import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import ca.uhn.fhir.model.api.annotation.Description;
 import ca.uhn.fhir.model.valueset.BundleTypeEnum;
@@ -12,6 +13,7 @@ import ca.uhn.fhir.rest.annotation.IdParam;
 import ca.uhn.fhir.rest.annotation.Operation;
 import ca.uhn.fhir.rest.annotation.OperationParam;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
 import org.carepath.interaction.ResourceInteractions;
 import org.hl7.fhir.instance.model.api.IPrimitiveType;
 import org.hl7.fhir.r4.model.IdType;
@@ -22,6 +24,10 @@ import org.hl7.fhir.r4.model.Patient;
  * compartment (what the R4 CompartmentDefinition for Patient names), paged like a search.
  */
 class PatientEverythingProvider {
+
+    /** The operation's parameters and those HAPI applies to every response. */
+    private static final Set<String> KNOWN = Set.of("_since", "_type", "_count", "_format", "_pretty", "_summary",
+            "_elements");
 
     private final ResourceInteractions interactions;
     private final SearchResults searches;
@@ -42,7 +48,8 @@ class PatientEverythingProvider {
             @OperationParam(name = "_type", typeName = "string", max = OperationParam.MAX_UNLIMITED)
             List<IPrimitiveType<String>> types,
             @Description(shortDefinition = "Resources per page")
-            @OperationParam(name = "_count", typeName = "unsignedInt", max = 1) IPrimitiveType<Integer> count) {
+            @OperationParam(name = "_count", typeName = "unsignedInt", max = 1) IPrimitiveType<Integer> count,
+            RequestDetails request) {
         String patient = id != null && id.hasIdPart() ? id.getIdPart() : null;
         if (patient != null) {
             interactions.read("Patient", patient); // 404 for an unknown patient, 410 for a deleted one
@@ -61,6 +68,7 @@ class PatientEverythingProvider {
         if (count != null && count.getValue() != null) {
             query.put("_count", List.of(count.getValue().toString()));
         }
-        return searches.everything(patient, query);
+        List<String> unknown = request.getParameters().keySet().stream().filter(n -> !KNOWN.contains(n)).sorted().toList();
+        return searches.everything(patient, query, unknown, SearchResults.isStrict(request));
     }
 }

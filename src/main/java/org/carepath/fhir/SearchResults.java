@@ -76,9 +76,12 @@ class SearchResults {
      * Patient/$everything, for one patient or (id null) all of them; the query holds the
      * operation's parameters (_since, _type, _count) as text.
      */
-    IBundleProvider everything(String patientId, Map<String, List<String>> query) {
-        return new Page(Kind.EVERYTHING, patientId == null ? "" : patientId, query,
-                search.everything(patientId, query), null, pageSize(query));
+    IBundleProvider everything(String patientId, Map<String, List<String>> query, List<String> unknown, boolean strict) {
+        SearchRequest parsed = search.everything(patientId, query);
+        parsed = new SearchRequest(parsed.types(), parsed.criteria(), parsed.sort(), parsed.includes(), parsed.total(),
+                unknown);
+        requireKnown(parsed, "$everything", strict);
+        return new Page(Kind.EVERYTHING, patientId == null ? "" : patientId, query, parsed, null, pageSize(query));
     }
 
     /**
@@ -112,7 +115,7 @@ class SearchResults {
 
     private static void requireKnown(SearchRequest parsed, String searched, boolean strict) {
         if (strict && !parsed.unknown().isEmpty()) {
-            throw new InvalidRequestException("Unknown search parameter(s) for " + searched + ": "
+            throw new InvalidRequestException("Unknown parameter(s) for " + searched + ": "
                     + String.join(", ", parsed.unknown()));
         }
     }
@@ -153,7 +156,7 @@ class SearchResults {
         }
     }
 
-    private static boolean isStrict(RequestDetails request) {
+    static boolean isStrict(RequestDetails request) {
         String prefer = request.getHeader("Prefer");
         return prefer != null && prefer.replace(" ", "").contains("handling=strict");
     }

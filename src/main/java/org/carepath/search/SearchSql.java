@@ -176,20 +176,27 @@ final class SearchSql {
                 ors.add(alias + ".res_key IN (SELECT i.res_key FROM idx_reference i WHERE i.res_type = " + typeBind
                         + " AND i.param IN (" + bindList(List.copyOf(names)) + ") AND " + owner + ")");
             }
-        } else if (!compartment.params().isEmpty()) {
-            // Several types: from the owner back to its referrers, keeping the (type, parameter)
-            // pairs that confer membership.
-            List<Object[]> pairs = new ArrayList<>();
-            compartment.params().forEach((type, names) -> names.forEach(n -> pairs.add(new Object[] {type, n})));
-            String name = "p" + next[0]++;
-            params.addValue(name, pairs);
-            ors.add(alias + ".res_key IN (SELECT i.res_key FROM idx_reference i WHERE " + owner
-                    + " AND (i.res_type, i.param) IN (:" + name + "))");
+        } else {
+            // Several types ($everything): one subquery from the owner back to its referrers,
+            // keeping the (type, parameter) pairs that confer membership, plus the owner itself,
+            // so the owner's few rows drive the plan rather than a scan of every resource.
+            List<String> members = new ArrayList<>();
+            if (!compartment.params().isEmpty()) {
+                List<Object[]> pairs = new ArrayList<>();
+                compartment.params().forEach((type, names) -> names.forEach(n -> pairs.add(new Object[] {type, n})));
+                String name = "p" + next[0]++;
+                params.addValue(name, pairs);
+                members.add("SELECT i.res_key FROM idx_reference i WHERE " + owner + " AND (i.res_type, i.param) IN (:"
+                        + name + ")");
+            }
+            if (compartment.includesSelf()) {
+                members.add("SELECT o.res_key FROM resource o WHERE o.res_type = " + bind(compartment.type())
+                        + (compartment.id() == null ? "" : " AND o.res_id = " + bind(compartment.id())));
+            }
+            return members.isEmpty() ? "false" : alias + ".res_key IN (" + String.join(" UNION ALL ", members) + ")";
         }
         if (compartment.includesSelf()) {
-            String self = types.size() == 1 ? null : alias + ".res_type = " + bind(compartment.type());
-            String id = compartment.id() == null ? null : alias + ".res_id = " + bind(compartment.id());
-            ors.add(self == null ? (id == null ? "true" : id) : id == null ? self : "(" + self + " AND " + id + ")");
+            ors.add(compartment.id() == null ? "true" : alias + ".res_id = " + bind(compartment.id()));
         }
         return ors.isEmpty() ? "false" : "(" + String.join(" OR ", ors) + ")";
     }

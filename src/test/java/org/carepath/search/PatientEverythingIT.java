@@ -144,5 +144,12 @@ class PatientEverythingIT extends TaggedSearchTest {
         fhir().get("/Patient/" + patient + "/$everything?_since=yesterday").then().statusCode(400);
         fhir().get("/Patient/" + patient + "/$everything?_type=Nonsense").then().statusCode(400)
                 .body("issue[0].diagnostics", containsString("Nonsense"));
+        // start and end (care dates) are not supported: ignored with a warning, or refused when strict.
+        JsonPath lenient = everything("/Patient/" + patient + "/$everything?start=2026-01-01");
+        assertThat(matches(lenient)).containsExactly(patient);
+        assertThat(lenient.getString("entry.find { it.search.mode == 'outcome' }.resource.issue[0].diagnostics"))
+                .contains("start");
+        fhir().header("Prefer", "handling=strict").get("/Patient/" + patient + "/$everything?start=2026-01-01")
+                .then().statusCode(400).body("issue[0].diagnostics", containsString("start"));
     }
 }
