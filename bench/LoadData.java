@@ -202,10 +202,16 @@ public class LoadData {
             b.add(b.uuid(), "QuestionnaireResponse", """
                     {"resourceType":"QuestionnaireResponse","questionnaire":"%s","status":"completed",
                      "subject":{"reference":"%s"},"basedOn":[{"reference":"%s"}],"authored":"%sT09:%02d:00Z",
-                     "item":[{"linkId":"pain","text":"Pain today (0-10)","answer":[{"valueInteger":%d}]},
-                             {"linkId":"wound","text":"Wound looks normal","answer":[{"valueBoolean":%s}]},
-                             {"linkId":"walk","text":"Minutes walked","answer":[{"valueInteger":%d}]}]}"""
-                    .formatted(CHECK_IN, pt, plan, d, rnd.nextInt(60), rnd.nextInt(11), rnd.nextInt(10) > 0, rnd.nextInt(60)));
+                     "item":[{"linkId":"fever","answer":[{"valueBoolean":false}]},
+                             {"linkId":"wound-redness-swelling-drainage","answer":[{"valueBoolean":%s}]},
+                             {"linkId":"joint-warmth-swelling","answer":[{"valueBoolean":false}]},
+                             {"linkId":"leg-numbness-weakness","answer":[{"valueBoolean":false}]},
+                             {"linkId":"bowel-bladder-change","answer":[{"valueBoolean":false}]},
+                             {"linkId":"calf-pain-swelling","answer":[{"valueBoolean":false}]},
+                             {"linkId":"chest-pain-breathless","answer":[{"valueBoolean":false}]},
+                             {"linkId":"pain-uncontrolled","answer":[{"valueBoolean":false}]},
+                             {"linkId":"pain-score","answer":[{"valueInteger":%d}]}]}"""
+                    .formatted(CHECK_IN, pt, plan, d, rnd.nextInt(60), rnd.nextInt(10) == 0, rnd.nextInt(11)));
         }
         for (int o = 0; o < 4; o++) {
             LocalDate d = surgery.plusDays(7L * o);

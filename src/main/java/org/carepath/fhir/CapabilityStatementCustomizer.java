@@ -53,6 +53,21 @@ class CapabilityStatementCustomizer {
         }
     }
 
+    /** System-level search takes the parameters every type has, and _type. */
+    private void describeSystemSearch(CapabilityStatement.CapabilityStatementRestComponent rest) {
+        rest.getSearchParam().clear();
+        rest.addSearchParam().setName("_id").setType(Enumerations.SearchParamType.TOKEN);
+        rest.addSearchParam().setName("_lastUpdated").setType(Enumerations.SearchParamType.DATE);
+        for (SearchParam param : parameters.forResourceType("Patient")) {
+            if (parameters.findCommon(parameters.resourceTypes(), param.name()).isPresent()) {
+                rest.addSearchParam().setName(param.name())
+                        .setType(Enumerations.SearchParamType.fromCode(param.type().getCode()));
+            }
+        }
+        rest.addSearchParam().setName("_type").setType(Enumerations.SearchParamType.TOKEN)
+                .setDocumentation("The resource types to search (comma-separated); without it, all types");
+    }
+
     @Hook(Pointcut.SERVER_CAPABILITY_STATEMENT_GENERATED)
     public void customize(IBaseConformance generated) {
         CapabilityStatement cs = (CapabilityStatement) generated;
@@ -60,10 +75,15 @@ class CapabilityStatementCustomizer {
         // The parser and encoder are JSON and XML only: no RDF library is on the class path.
         cs.getFormat().removeIf(f -> f.getValue() != null && (f.getValue().contains("turtle") || f.getValue().equals("ttl")));
         for (var rest : cs.getRest()) {
-            // HAPI lists @Transaction as 'transaction'; the same method processes batches.
+            // HAPI lists @Transaction as 'transaction'; the same method processes batches. It does
+            // not list the system-level @Search of SystemProvider.
             if (rest.getInteraction().stream().noneMatch(i -> i.getCode() == CapabilityStatement.SystemRestfulInteraction.BATCH)) {
                 rest.addInteraction().setCode(CapabilityStatement.SystemRestfulInteraction.BATCH);
             }
+            if (rest.getInteraction().stream().noneMatch(i -> i.getCode() == CapabilityStatement.SystemRestfulInteraction.SEARCHSYSTEM)) {
+                rest.addInteraction().setCode(CapabilityStatement.SystemRestfulInteraction.SEARCHSYSTEM);
+            }
+            describeSystemSearch(rest);
             for (CapabilityStatementRestResourceComponent resource : rest.getResource()) {
                 resource.setVersioning(ResourceVersionPolicy.VERSIONEDUPDATE)
                         .setReadHistory(true)

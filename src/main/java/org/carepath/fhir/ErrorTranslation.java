@@ -42,6 +42,12 @@ class ErrorTranslation {
         if (cause instanceof DataFormatException format) {
             return new InvalidRequestException("Invalid FHIR content: " + format.getMessage());
         }
+        if (cause instanceof IllegalArgumentException bad && fromOperationParameter(bad)) {
+            // HAPI turns a typed operation parameter's text (_count=abc) into a value without
+            // catching the primitive's parse failure: that is the client's mistake.
+            return new InvalidRequestException("Invalid operation parameter value: "
+                    + (bad.getCause() != null ? bad.getCause().getMessage() : bad.getMessage()));
+        }
         if (DatabaseFailures.isUnavailable(cause)) {
             log.warn("Database unavailable: {}", cause.getMessage());
             return new UnclassifiedServerFailureException(503, "The database is unavailable; try again shortly");
@@ -49,5 +55,14 @@ class ErrorTranslation {
         String reference = UUID.randomUUID().toString();
         log.error("Unexpected failure, reference {}", reference, cause);
         return new InternalErrorException("Unexpected server error; reference " + reference);
+    }
+
+    private static boolean fromOperationParameter(Throwable thrown) {
+        for (StackTraceElement frame : thrown.getStackTrace()) {
+            if (frame.getClassName().equals("ca.uhn.fhir.rest.server.method.OperationParameter")) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -47,7 +47,8 @@ class FhirServer extends RestfulServer {
                     interactions, searches, maxPageSize, validator));
         }
         setResourceProviders(providers);
-        registerProvider(new SystemProvider(bundles, interactions, maxPageSize));
+        registerProvider(new SystemProvider(bundles, interactions, searches, maxPageSize));
+        registerProvider(new PatientEverythingProvider(interactions, searches));
         registerProvider(new PlanDefinitionApplyProvider(fhir, plans));
         registerInterceptor(new ErrorTranslation());
         registerInterceptor(new RequestFormat());

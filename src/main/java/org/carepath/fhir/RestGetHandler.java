@@ -43,8 +43,10 @@ class RestGetHandler implements BundleGetHandler {
         throw new InvalidRequestException("Unsupported GET in a Bundle: " + url);
     }
 
+    /** A type-level search, or a system-level one for an empty type ({@code ?_type=...}). */
     private Bundle searchset(String type, String query) {
-        IBundleProvider results = searches.search(type, org.carepath.search.QueryStrings.parse(query), false);
+        var parsed = org.carepath.search.QueryStrings.parse(query);
+        IBundleProvider results = type.isEmpty() ? searches.searchSystem(parsed, false) : searches.search(type, parsed, false);
         Bundle bundle = new Bundle().setType(Bundle.BundleType.SEARCHSET);
         bundle.setTotal(results.size());
         List<IBaseResource> page = results.getResources(0, pageSize);

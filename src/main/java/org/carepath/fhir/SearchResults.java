@@ -26,9 +26,10 @@ import org.hl7.fhir.r4.model.OperationOutcome;
 import org.springframework.stereotype.Component;
 
 /**
- * Runs type-level searches for the REST API and for GET entries of Bundles. Pages are keyset
- * pages: a link carries the query and the position after the last row shown, so page 400 costs
- * what page 1 costs and rows written meanwhile are neither repeated nor skipped.
+ * Runs searches (type-level, system-level, $everything) for the REST API and for GET entries of
+ * Bundles. Pages are keyset pages: a link carries the query and the position after the last row
+ * shown, so page 400 costs what page 1 costs and rows written meanwhile are neither repeated nor
+ * skipped.
  */
 @Component
 class SearchResults {
@@ -51,32 +52,92 @@ class SearchResults {
     }
 
     IBundleProvider search(String type, RequestDetails request) {
-        Map<String, List<String>> query = new LinkedHashMap<>();
-        request.getParameters().forEach((name, values) -> query.put(name, List.of(values)));
-        return search(type, query, isStrict(request));
+        return search(type, queryOf(request), isStrict(request));
     }
 
     IBundleProvider search(String type, Map<String, List<String>> query, boolean strict) {
         SearchRequest parsed = search.parse(type, query);
-        if (strict && !parsed.unknown().isEmpty()) {
-            throw new InvalidRequestException("Unknown search parameter(s) for " + type + ": "
-                    + String.join(", ", parsed.unknown()));
-        }
-        return new Page(type, query, parsed, null, pageSize(query));
+        requireKnown(parsed, type, strict);
+        return new Page(Kind.SEARCH, type, query, parsed, null, pageSize(query));
     }
 
-    /** A later page, from the page id in its link: the cursor, the type, then the query's pairs. */
+    /** A system-level search: {@code GET [base]?_type=...&_lastUpdated=...}. */
+    IBundleProvider searchSystem(RequestDetails request) {
+        return searchSystem(queryOf(request), isStrict(request));
+    }
+
+    IBundleProvider searchSystem(Map<String, List<String>> query, boolean strict) {
+        SearchRequest parsed = search.parseSystem(query);
+        requireKnown(parsed, "a system-level search", strict);
+        return new Page(Kind.SYSTEM, "", query, parsed, null, pageSize(query));
+    }
+
+    /**
+     * Patient/$everything, for one patient or (id null) all of them; the query holds the
+     * operation's parameters (_since, _type, _count) as text.
+     */
+    IBundleProvider everything(String patientId, Map<String, List<String>> query, List<String> unknown, boolean strict) {
+        SearchRequest parsed = search.everything(patientId, query);
+        parsed = new SearchRequest(parsed.types(), parsed.criteria(), parsed.sort(), parsed.includes(), parsed.total(),
+                unknown);
+        requireKnown(parsed, "$everything", strict);
+        return new Page(Kind.EVERYTHING, patientId == null ? "" : patientId, query, parsed, null, pageSize(query));
+    }
+
+    /**
+     * A later page, from the page id in its link: the kind of search, the cursor, what is
+     * searched (the type, or the patient of $everything), then the query's pairs.
+     */
     IBundleProvider page(String pageId) {
         String[] parts = PageIds.decode(pageId);
-        if (parts.length < 3 || !parts[0].equals("search")) {
+        Kind kind = Kind.of(parts[0]);
+        if (parts.length < 3 || kind == null) {
             throw new InvalidRequestException("Unknown or malformed page link");
         }
         Map<String, List<String>> query = new LinkedHashMap<>();
         for (int i = 3; i + 1 < parts.length; i += 2) {
             query.computeIfAbsent(parts[i], k -> new ArrayList<>()).add(parts[i + 1]);
         }
-        String type = parts[2];
-        return new Page(type, query, search.parse(type, query), Cursor.decode(parts[1]), pageSize(query));
+        String head = parts[2];
+        SearchRequest request = switch (kind) {
+            case SEARCH -> search.parse(head, query);
+            case SYSTEM -> search.parseSystem(query);
+            case EVERYTHING -> search.everything(head.isEmpty() ? null : head, query);
+        };
+        return new Page(kind, head, query, request, Cursor.decode(parts[1]), pageSize(query));
+    }
+
+    private static Map<String, List<String>> queryOf(RequestDetails request) {
+        Map<String, List<String>> query = new LinkedHashMap<>();
+        request.getParameters().forEach((name, values) -> query.put(name, List.of(values)));
+        return query;
+    }
+
+    private static void requireKnown(SearchRequest parsed, String searched, boolean strict) {
+        if (strict && !parsed.unknown().isEmpty()) {
+            throw new InvalidRequestException("Unknown parameter(s) for " + searched + ": "
+                    + String.join(", ", parsed.unknown()));
+        }
+    }
+
+    /** What a page id rebuilds: a type-level search, a system-level search, or $everything. */
+    private enum Kind {
+        SEARCH("search"), SYSTEM("system"), EVERYTHING("everything");
+
+        private final String code;
+
+        Kind(String code) {
+            this.code = code;
+        }
+
+        static Kind of(String code) {
+            for (Kind kind : values()) {
+                if (kind.code.equals(code)) {
+                    return kind;
+                }
+            }
+            return null;
+        }
     }
 
     private int pageSize(Map<String, List<String>> query) {
@@ -95,14 +156,15 @@ class SearchResults {
         }
     }
 
-    private static boolean isStrict(RequestDetails request) {
+    static boolean isStrict(RequestDetails request) {
         String prefer = request.getHeader("Prefer");
         return prefer != null && prefer.replace(" ", "").contains("handling=strict");
     }
 
     /** One page of one search. */
     private final class Page implements IBundleProvider {
-        private final String type;
+        private final Kind kind;
+        private final String head;
         private final Map<String, List<String>> query;
         private final SearchRequest request;
         private final Cursor cursor;
@@ -113,8 +175,9 @@ class SearchResults {
         private String nextPageId;
         private String previousPageId;
 
-        Page(String type, Map<String, List<String>> query, SearchRequest request, Cursor cursor, int count) {
-            this.type = type;
+        Page(Kind kind, String head, Map<String, List<String>> query, SearchRequest request, Cursor cursor, int count) {
+            this.kind = kind;
+            this.head = head;
             this.query = query;
             this.request = request;
             this.cursor = cursor;
@@ -127,12 +190,12 @@ class SearchResults {
         private String pageId(Cursor at) {
             List<String> parts = new ArrayList<>();
             parts.add(at.encode());
-            parts.add(type);
+            parts.add(head);
             query.forEach((name, values) -> values.forEach(v -> {
                 parts.add(name);
                 parts.add(v);
             }));
-            return PageIds.encode("search", parts.toArray(String[]::new));
+            return PageIds.encode(kind.code, parts.toArray(String[]::new));
         }
 
         @Override

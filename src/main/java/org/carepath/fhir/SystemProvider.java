@@ -2,6 +2,7 @@ package org.carepath.fhir;
 
 import ca.uhn.fhir.rest.annotation.At;
 import ca.uhn.fhir.rest.annotation.History;
+import ca.uhn.fhir.rest.annotation.Search;
 import ca.uhn.fhir.rest.annotation.Since;
 import ca.uhn.fhir.rest.annotation.Transaction;
 import ca.uhn.fhir.rest.annotation.TransactionParam;
@@ -15,17 +16,23 @@ import org.carepath.interaction.ResourceInteractions;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.InstantType;
 
-/** System-level interactions: batch/transaction Bundles and the history of the whole server. */
+/**
+ * System-level interactions: batch/transaction Bundles, the history of the whole server, and
+ * search across types.
+ */
 class SystemProvider {
 
     private final BundleInteractions bundles;
     private final ResourceInteractions interactions;
+    private final SearchResults searches;
     private final int maxPageSize;
 
-    SystemProvider(BundleInteractions bundles, ResourceInteractions interactions, int maxPageSize) {
+    SystemProvider(BundleInteractions bundles, ResourceInteractions interactions, SearchResults searches,
+                   int maxPageSize) {
         this.maxPageSize = maxPageSize;
         this.bundles = bundles;
         this.interactions = interactions;
+        this.searches = searches;
     }
 
     @Transaction
@@ -38,5 +45,11 @@ class SystemProvider {
     public IBundleProvider historySystem(@Since InstantType since, @At DateRangeParam at,
                                            RequestDetails request) {
         return HistoryPages.of(interactions, null, null, since, at, request, maxPageSize);
+    }
+
+    /** {@code GET [base]?_type=CarePlan,Task&_lastUpdated=gt...} and {@code POST [base]/_search}. */
+    @Search(allowUnknownParams = true)
+    public IBundleProvider searchSystem(RequestDetails request) {
+        return searches.searchSystem(request);
     }
 }

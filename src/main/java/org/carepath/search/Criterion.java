@@ -1,6 +1,7 @@
 package org.carepath.search;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -28,7 +29,13 @@ record Criterion(SearchParam param, String name, String modifier, List<String> v
     record Has(String sourceType, String referenceParam, Criterion criterion) {
     }
 
-    /** @param params the reference parameters of the searched type that place it in the compartment */
-    record Compartment(String type, String id, Set<String> params, boolean includesSelf) {
+    /**
+     * @param id           the compartment's owner, or null for the compartments of every resource of
+     *                     that type (type-level $everything)
+     * @param params       for each searched type, the reference parameters that place it in the
+     *                     compartment
+     * @param includesSelf whether the owner itself is among the searched types
+     */
+    record Compartment(String type, String id, Map<String, Set<String>> params, boolean includesSelf) {
     }
 }

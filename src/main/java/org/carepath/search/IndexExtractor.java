@@ -156,6 +156,14 @@ public class IndexExtractor {
         } else if (value instanceof Identifier id) {
             rows.tokens.add(new IndexRows.Token(name, id.getSystem(), id.getValue(),
                     id.getType().hasText() ? display(id.getType().getText()) : null));
+            if (id.hasValue()) {
+                for (Coding type : id.getType().getCoding()) {
+                    if (type.hasCode()) {
+                        rows.tokens.add(new IndexRows.Token(derivedName(name, "of-type"),
+                                identifierType(type.getSystem(), type.getCode()), id.getValue(), null));
+                    }
+                }
+            }
         } else if (value instanceof ContactPoint cp) {
             rows.tokens.add(new IndexRows.Token(name, cp.hasSystem() ? cp.getSystem().toCode() : null,
                     cp.getValue(), null));
@@ -168,7 +176,25 @@ public class IndexExtractor {
         }
     }
 
+    /**
+     * The index name of what a modifier searches, when it is not the parameter's own values:
+     * {@code identifier:of-type} (identifier type and value) and {@code subject:identifier}
+     * (Reference.identifier). Parameter names never contain ':', so these never collide.
+     */
+    static String derivedName(String param, String modifier) {
+        return param + ":" + modifier;
+    }
+
+    /** The system column of an :of-type row: the type coding, as system|code. */
+    static String identifierType(String system, String code) {
+        return (system == null ? "" : system) + "|" + code;
+    }
+
     private static void reference(IndexRows rows, String name, IBase value) {
+        if (value instanceof Reference ref && ref.hasIdentifier() && ref.getIdentifier().hasValue()) {
+            Identifier id = ref.getIdentifier();
+            rows.tokens.add(new IndexRows.Token(derivedName(name, "identifier"), id.getSystem(), id.getValue(), null));
+        }
         if (value instanceof Reference ref && ref.hasReference()) {
             String text = ref.getReference();
             if (text.startsWith("#")) {

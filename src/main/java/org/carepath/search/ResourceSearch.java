@@ -7,6 +7,7 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -70,12 +71,82 @@ public class ResourceSearch {
         if (!parameters.isResourceType(type)) {
             throw new InvalidRequestException("Unknown resource type '" + type + "'");
         }
-        SearchCriteria parsed = SearchCriteria.parse(parameters, type, query);
+        return parse(List.of(type), query);
+    }
+
+    /**
+     * Parses a system-level search ({@code GET [base]?_type=Patient,Group&_tag=x}): over the
+     * types {@code _type} names (all types without it), with the parameters they all define.
+     */
+    public SearchRequest parseSystem(Map<String, List<String>> query) {
+        List<String> types = typesOf(query.get("_type"));
+        Map<String, List<String>> rest = new LinkedHashMap<>(query);
+        rest.remove("_type");
+        return parse(types.isEmpty() ? List.copyOf(parameters.resourceTypes()) : types, rest);
+    }
+
+    /**
+     * Patient/$everything: the patient (every patient, without an id) and every resource in its
+     * compartment, in key order. {@code _since} keeps what changed since that instant; {@code
+     * _type} keeps those types. Resources they refer to come along as includes when their type
+     * cannot be in a patient compartment (practitioners, organizations, medications, definitions):
+     * those that can are shown only when in this patient's compartment.
+     */
+    public SearchRequest everything(String patientId, Map<String, List<String>> query) {
+        Map<String, Set<String>> members = parameters.compartmentMembers("Patient");
+        List<String> wanted = typesOf(query.get("_type"));
+        List<String> types = new ArrayList<>();
+        for (String type : parameters.resourceTypes()) {
+            if ((type.equals("Patient") || members.containsKey(type)) && (wanted.isEmpty() || wanted.contains(type))) {
+                types.add(type);
+            }
+        }
+        Set<String> referenced = new java.util.TreeSet<>();
+        for (String type : parameters.resourceTypes()) {
+            if (!type.equals("Patient") && !members.containsKey(type) && (wanted.isEmpty() || wanted.contains(type))) {
+                referenced.add(type);
+            }
+        }
+        if (types.isEmpty()) {
+            // Only types outside the compartment were asked for: nothing matches, nothing is included.
+            return new SearchRequest(List.of("Patient"), List.of(SearchCriteria.compartment(parameters, List.of(),
+                    "Patient", patientId)), List.of(), List.of(), Total.DEFAULT, List.of());
+        }
+        List<Criterion> criteria = new ArrayList<>();
+        criteria.add(SearchCriteria.compartment(parameters, types, "Patient", patientId));
+        for (String since : query.getOrDefault("_since", List.of())) {
+            criteria.add(Criterion.of(null, "_lastUpdated", null, List.of("ge" + since)));
+        }
+        List<Include> includes = referenced.isEmpty() ? List.of()
+                : List.of(new Include(false, null, null, Set.copyOf(referenced), false));
+        return new SearchRequest(List.copyOf(types), List.copyOf(criteria), List.of(), includes, Total.DEFAULT, List.of());
+    }
+
+    /** The resource types of _type (comma-separated, possibly repeated); empty when absent. */
+    private List<String> typesOf(List<String> values) {
+        Set<String> types = new java.util.TreeSet<>();
+        for (String value : values == null ? List.<String>of() : values) {
+            for (String type : value.split(",")) {
+                String t = type.trim();
+                if (t.isEmpty()) {
+                    continue;
+                }
+                if (!parameters.isResourceType(t)) {
+                    throw new InvalidRequestException("Unknown resource type '" + t + "' in _type");
+                }
+                types.add(t);
+            }
+        }
+        return List.copyOf(types);
+    }
+
+    private SearchRequest parse(List<String> types, Map<String, List<String>> query) {
+        SearchCriteria parsed = SearchCriteria.parse(parameters, types, query);
         List<SortKey> sort = new ArrayList<>();
         for (String value : query.getOrDefault("_sort", List.of())) {
             for (String key : value.split(",")) {
                 if (!key.isBlank()) {
-                    sort.add(sortKey(type, key.trim()));
+                    sort.add(sortKey(types, key.trim()));
                 }
             }
         }
@@ -87,18 +158,19 @@ public class ResourceSearch {
                 values.forEach(v -> includes.add(include(parts[0].equals("_revinclude"), v, iterate)));
             }
         });
-        return new SearchRequest(type, List.copyOf(parsed.criteria), List.copyOf(sort), List.copyOf(includes),
+        return new SearchRequest(types, List.copyOf(parsed.criteria), List.copyOf(sort), List.copyOf(includes),
                 total(query.get("_total")), List.copyOf(parsed.unknown));
     }
 
-    private SortKey sortKey(String type, String key) {
+    private SortKey sortKey(List<String> types, String key) {
         boolean descending = key.startsWith("-");
         String name = descending ? key.substring(1) : key;
         if (name.equals("_id") || name.equals("_lastUpdated")) {
             return new SortKey(null, name, descending);
         }
-        SearchParam param = parameters.find(type, name).orElseThrow(() ->
-                new InvalidRequestException("Cannot sort by '" + name + "': not a search parameter of " + type));
+        SearchParam param = parameters.findCommon(types, name).orElseThrow(() ->
+                new InvalidRequestException("Cannot sort by '" + name + "': not a search parameter of "
+                        + (types.size() == 1 ? types.get(0) : "every type searched")));
         return new SortKey(param, name, descending);
     }
 
@@ -123,7 +195,7 @@ public class ResourceSearch {
         if (target != null && !parameters.isResourceType(target)) {
             throw new InvalidRequestException("Unknown resource type '" + target + "' in '" + value + "'");
         }
-        return new Include(reverse, source, param, target, iterate);
+        return new Include(reverse, source, param, target == null ? Set.of() : Set.of(target), iterate);
     }
 
     private static Total total(List<String> values) {
@@ -148,7 +220,7 @@ public class ResourceSearch {
      * exact place and concurrent inserts neither repeat nor skip rows on later pages.
      */
     public Page page(SearchRequest request, Cursor cursor, int limit) {
-        SearchSql sql = new SearchSql(request.type());
+        SearchSql sql = new SearchSql(request.types());
         request.criteria().forEach(sql::add);
         boolean backward = cursor != null && cursor.backward();
         List<String> sortColumns = new ArrayList<>();
@@ -167,7 +239,7 @@ public class ResourceSearch {
         String after = cursor == null ? "true" : afterCondition(request, cursor, sortColumns, sql);
         sql.params.addValue("limit", limit + 1);
         String query = "SELECT * FROM (SELECT " + String.join(", ", select)
-                + " FROM resource r WHERE r.res_type = " + sql.type() + " AND NOT r.deleted" + sql.where()
+                + " FROM resource r WHERE " + sql.typeIs("r.res_type") + " AND NOT r.deleted" + sql.where()
                 + ") q WHERE " + after + " ORDER BY " + String.join(", ", order) + " LIMIT :limit";
         List<Long> keys = new ArrayList<>();
         List<List<String>> values = new ArrayList<>();
@@ -223,7 +295,7 @@ public class ResourceSearch {
             String column = columns.get(i);
             String value = cursor.values().get(i);
             boolean descending = request.sort().get(i).descending() != backward;
-            String bound = value == null ? null : sql.bind(typed(request.sort().get(i), value));
+            String bound = value == null ? null : sql.bind(typed(request.sort().get(i), value, cursor));
             String beyond;
             if (bound == null) {
                 beyond = backward ? column + " IS NOT NULL" : "false";
@@ -244,15 +316,20 @@ public class ResourceSearch {
         return "(" + String.join(" AND ", all) + ")";
     }
 
-    private static Object typed(SortKey key, String value) {
-        if (key.param() == null) {
-            return key.name().equals("_lastUpdated") ? Timestamp.from(Instant.parse(value)) : value;
+    /** A cursor's sort value as the column's type; a link whose values do not parse was not made here. */
+    private static Object typed(SortKey key, String value, Cursor cursor) {
+        try {
+            if (key.param() == null) {
+                return key.name().equals("_lastUpdated") ? Timestamp.from(Instant.parse(value)) : value;
+            }
+            return switch (key.param().type()) {
+                case DATE -> Timestamp.from(Instant.parse(value));
+                case NUMBER, QUANTITY -> new BigDecimal(value);
+                default -> value;
+            };
+        } catch (RuntimeException e) {
+            throw new InvalidRequestException("Malformed page cursor");
         }
-        return switch (key.param().type()) {
-            case DATE -> Timestamp.from(Instant.parse(value));
-            case NUMBER, QUANTITY -> new BigDecimal(value);
-            default -> value;
-        };
     }
 
     private static String text(ResultSet rs, String column) throws SQLException {
@@ -280,9 +357,9 @@ public class ResourceSearch {
         if (request.total() == Total.NONE) {
             return null;
         }
-        SearchSql sql = new SearchSql(request.type());
+        SearchSql sql = new SearchSql(request.types());
         request.criteria().forEach(sql::add);
-        String matches = "SELECT 1 FROM resource r WHERE r.res_type = " + sql.type() + " AND NOT r.deleted" + sql.where();
+        String matches = "SELECT 1 FROM resource r WHERE " + sql.typeIs("r.res_type") + " AND NOT r.deleted" + sql.where();
         if (request.total() == Total.ACCURATE) {
             return jdbc.queryForObject("SELECT count(*) FROM (" + matches + ") m", sql.params, Integer.class);
         }
@@ -330,34 +407,47 @@ public class ResourceSearch {
     }
 
     private List<Ref> forward(Include include, List<Ref> from) {
-        List<Long> keys = from.stream().filter(r -> r.type().equals(include.sourceType())).map(Ref::key).toList();
+        List<Long> keys = from.stream().filter(r -> include.sourceType() == null || r.type().equals(include.sourceType()))
+                .map(Ref::key).toList();
         if (keys.isEmpty()) {
             return List.of();
         }
-        var params = new MapSqlParameterSource("keys", keys).addValue("source", include.sourceType())
-                .addValue("param", include.param()).addValue("target", include.targetType());
-        return jdbc.query("""
+        var params = new MapSqlParameterSource("keys", keys);
+        StringBuilder sql = new StringBuilder("""
                 SELECT t.res_key, t.res_type, t.res_id FROM idx_reference i
                 JOIN resource t ON t.res_type = i.target_type AND t.res_id = i.target_id AND NOT t.deleted
-                WHERE i.res_key IN (:keys) AND i.res_type = :source
-                  AND (CAST(:param AS text) IS NULL OR i.param = :param)
-                  AND (CAST(:target AS text) IS NULL OR i.target_type = :target)""",
-                params, (rs, n) -> new Ref(rs.getLong(1), rs.getString(2), rs.getString(3)));
+                WHERE i.res_key IN (:keys)""");
+        if (include.sourceType() != null) {
+            sql.append(" AND i.res_type = :source");
+            params.addValue("source", include.sourceType());
+        }
+        if (include.param() != null) {
+            sql.append(" AND i.param = :param");
+            params.addValue("param", include.param());
+        }
+        if (!include.targetTypes().isEmpty()) {
+            sql.append(" AND i.target_type IN (:targets)");
+            params.addValue("targets", List.copyOf(include.targetTypes()));
+        }
+        return jdbc.query(sql.toString(), params, (rs, n) -> new Ref(rs.getLong(1), rs.getString(2), rs.getString(3)));
     }
 
     private List<Ref> reverse(Include include, List<Ref> to) {
-        List<Object[]> targets = to.stream().filter(r -> include.targetType() == null || r.type().equals(include.targetType()))
+        List<Object[]> targets = to.stream()
+                .filter(r -> include.targetTypes().isEmpty() || include.targetTypes().contains(r.type()))
                 .map(r -> new Object[] {r.type(), r.id()}).toList();
         if (targets.isEmpty()) {
             return List.of();
         }
-        var params = new MapSqlParameterSource("targets", targets).addValue("source", include.sourceType())
-                .addValue("param", include.param());
-        return jdbc.query("""
+        var params = new MapSqlParameterSource("targets", targets).addValue("source", include.sourceType());
+        String sql = """
                 SELECT s.res_key, s.res_type, s.res_id FROM idx_reference i
                 JOIN resource s ON s.res_key = i.res_key AND NOT s.deleted
-                WHERE (i.target_type, i.target_id) IN (:targets) AND i.res_type = :source
-                  AND (CAST(:param AS text) IS NULL OR i.param = :param)""",
-                params, (rs, n) -> new Ref(rs.getLong(1), rs.getString(2), rs.getString(3)));
+                WHERE (i.target_type, i.target_id) IN (:targets) AND i.res_type = :source""";
+        if (include.param() != null) {
+            sql += " AND i.param = :param";
+            params.addValue("param", include.param());
+        }
+        return jdbc.query(sql, params, (rs, n) -> new Ref(rs.getLong(1), rs.getString(2), rs.getString(3)));
     }
 }

@@ -47,11 +47,58 @@ public class SearchParameters {
         return fhir.getResourceTypes().contains(type);
     }
 
+    /**
+     * A parameter that every one of {@code types} defines with the same type: what a search over
+     * several types (system level, {@code _type}) may use. Reference targets are the union.
+     */
+    public Optional<SearchParam> findCommon(Collection<String> types, String name) {
+        if (types.size() == 1) {
+            return find(types.iterator().next(), name);
+        }
+        SearchParam first = null;
+        Set<String> targets = new java.util.TreeSet<>();
+        boolean anyTarget = false;
+        for (String type : types) {
+            SearchParam param = forType(type).get(name);
+            if (param == null || (first != null && param.type() != first.type())) {
+                return Optional.empty();
+            }
+            first = first == null ? param : first;
+            anyTarget |= param.targets().isEmpty();
+            targets.addAll(param.targets());
+        }
+        if (first == null) {
+            return Optional.empty();
+        }
+        return Optional.of(new SearchParam(name, first.type(), first.expression(), anyTarget ? Set.of() : Set.copyOf(targets)));
+    }
+
     /** The reference parameters of {@code type} that place it in a compartment (e.g. Patient). */
     public Set<String> compartmentParams(String compartment, String type) {
         if (!isResourceType(type)) {
             return Set.of();
         }
+        return compartments.computeIfAbsent(compartment + "/" + type, k -> membership(compartment, type));
+    }
+
+    /**
+     * The types that can be in a compartment, each with the parameters that put it there (the
+     * compartment's own type is not listed unless it can also refer to its kind).
+     */
+    public Map<String, Set<String>> compartmentMembers(String compartment) {
+        Map<String, Set<String>> members = new java.util.TreeMap<>();
+        for (String type : resourceTypes()) {
+            Set<String> params = compartmentParams(compartment, type);
+            if (!params.isEmpty()) {
+                members.put(type, params);
+            }
+        }
+        return members;
+    }
+
+    private final Map<String, Set<String>> compartments = new ConcurrentHashMap<>();
+
+    private Set<String> membership(String compartment, String type) {
         Set<String> names = new java.util.TreeSet<>();
         for (RuntimeSearchParam p : fhir.getResourceDefinition(type).getSearchParams()) {
             if (p.getProvidesMembershipInCompartments() != null
@@ -60,7 +107,7 @@ public class SearchParameters {
                 names.add(p.getName());
             }
         }
-        return names;
+        return java.util.Collections.unmodifiableSet(names);
     }
 
     /** The parameters of a type that have values to index (composite and special ones have not). */

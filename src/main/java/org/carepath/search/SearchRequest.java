@@ -1,11 +1,15 @@
 package org.carepath.search;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * A parsed search: what to match, in what order, what to include, and the names not understood.
+ *
+ * @param types the resource types searched: one for a type-level search, several (or all) for a
+ *              system-level search and $everything
  */
-public record SearchRequest(String type, List<Criterion> criteria, List<SortKey> sort, List<Include> includes,
+public record SearchRequest(List<String> types, List<Criterion> criteria, List<SortKey> sort, List<Include> includes,
                             Total total, List<String> unknown) {
 
     /** @param param null for _id and _lastUpdated */
@@ -15,10 +19,11 @@ public record SearchRequest(String type, List<Criterion> criteria, List<SortKey>
     /**
      * _include (forward: from the source's reference to its target) or _revinclude (reverse).
      *
-     * @param param      the reference parameter, or null for '*'
-     * @param targetType only targets of this type (null: any)
+     * @param sourceType  the type holding the reference, or null for any
+     * @param param       the reference parameter, or null for '*'
+     * @param targetTypes only targets of these types (empty: any)
      */
-    public record Include(boolean reverse, String sourceType, String param, String targetType, boolean iterate) {
+    public record Include(boolean reverse, String sourceType, String param, Set<String> targetTypes, boolean iterate) {
     }
 
     public enum Total { DEFAULT, NONE, ESTIMATE, ACCURATE }

@@ -5,7 +5,9 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
+import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import org.hl7.fhir.r4.model.DateTimeType;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
@@ -16,27 +18,34 @@ import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
  */
 final class SearchSql {
 
+    private static final java.util.regex.Pattern ZONED = java.util.regex.Pattern.compile("(Z|[+-]\\d{2}:\\d{2})$");
+
     final MapSqlParameterSource params;
     private final List<String> conditions = new ArrayList<>();
     private final String alias;
+    private final List<String> types;
     private final String typeBind;
     private final int[] next;
 
-    /** A search over resources of one type, which the SQL calls {@code r}. */
-    SearchSql(String type) {
-        this(new MapSqlParameterSource(), new int[1], "r", type);
+    /** A search over resources of one or more types, which the SQL calls {@code r}. */
+    SearchSql(List<String> types) {
+        this(new MapSqlParameterSource(), new int[1], "r", types);
     }
 
-    private SearchSql(MapSqlParameterSource params, int[] next, String alias, String type) {
+    private SearchSql(MapSqlParameterSource params, int[] next, String alias, List<String> types) {
+        if (types.isEmpty()) {
+            throw new IllegalArgumentException("A search needs at least one resource type");
+        }
         this.params = params;
         this.next = next;
         this.alias = alias;
-        this.typeBind = bind(type);
+        this.types = types;
+        this.typeBind = types.size() == 1 ? bind(types.get(0)) : bindList(types);
     }
 
     /** A nested search (a chain's target, a _has source) sharing this one's parameters. */
     private SearchSql nested(String type) {
-        return new SearchSql(params, next, "r" + next[0]++, type);
+        return new SearchSql(params, next, "r" + next[0]++, List.of(type));
     }
 
     /** The conditions joined with AND, each starting with " AND ". */
@@ -44,9 +53,9 @@ final class SearchSql {
         return conditions.isEmpty() ? "" : " AND " + String.join(" AND ", conditions);
     }
 
-    /** The type's bind, e.g. ":p0". */
-    String type() {
-        return typeBind;
+    /** The column holds one of the searched types, e.g. "r.res_type = :p0". */
+    String typeIs(String column) {
+        return types.size() == 1 ? column + " = " + typeBind : column + " IN (" + typeBind + ")";
     }
 
     void add(Criterion c) {
@@ -63,10 +72,16 @@ final class SearchSql {
             return;
         }
         if (c.name().equals("_id")) {
+            if (c.modifier() != null && !c.modifier().equals("not")) {
+                throw unsupportedModifier(c.modifier(), "_id");
+            }
             conditions.add(negate(c, alias + ".res_id IN (" + bindList(c.values().stream().map(SearchSql::unescape).toList()) + ")"));
             return;
         }
         if (c.name().equals("_lastUpdated")) {
+            if (c.modifier() != null) {
+                throw unsupportedModifier(c.modifier(), "_lastUpdated");
+            }
             List<String> ors = new ArrayList<>();
             for (String v : c.values()) {
                 ors.add(dateCondition(v, alias + ".last_updated", alias + ".last_updated"));
@@ -74,20 +89,52 @@ final class SearchSql {
             conditions.add("(" + String.join(" OR ", ors) + ")");
             return;
         }
+        if ("of-type".equals(c.modifier()) || "identifier".equals(c.modifier())) {
+            conditions.add(derivedTokenCondition(c));
+            return;
+        }
         String table = table(c.param());
         if ("missing".equals(c.modifier())) {
             boolean missing = parseBoolean(c.values().get(0));
             conditions.add(alias + ".res_key " + (missing ? "NOT IN" : "IN") + " (SELECT i.res_key FROM " + table
-                    + " i WHERE i.res_type = " + typeBind + " AND i.param = " + bind(c.name()) + ")");
+                    + " i WHERE " + typeIs("i.res_type") + " AND i.param = " + bind(c.name()) + ")");
             return;
         }
         List<String> ors = new ArrayList<>();
         for (String value : c.values()) {
             ors.add(valueCondition(c, value));
         }
-        String match = "(SELECT i.res_key FROM " + table + " i WHERE i.res_type = " + typeBind + " AND i.param = "
+        String match = "(SELECT i.res_key FROM " + table + " i WHERE " + typeIs("i.res_type") + " AND i.param = "
                 + bind(c.name()) + " AND (" + String.join(" OR ", ors) + "))";
         conditions.add(alias + ".res_key " + ("not".equals(c.modifier()) ? "NOT IN " : "IN ") + match);
+    }
+
+    /**
+     * identifier:of-type=system|code|value (an identifier of that type with that value) and
+     * subject:identifier=system|value (a reference by business identifier) match the token rows
+     * the extractor writes for them under derived names.
+     */
+    private String derivedTokenCondition(Criterion c) {
+        boolean ofType = c.modifier().equals("of-type");
+        if (c.param().type() != (ofType ? RestSearchParameterTypeEnum.TOKEN : RestSearchParameterTypeEnum.REFERENCE)) {
+            throw unsupportedModifier(c.modifier(), c.param().type().getCode());
+        }
+        List<String> ors = new ArrayList<>();
+        for (String value : c.values()) {
+            if (!ofType) {
+                ors.add(tokenCondition(null, value));
+                continue;
+            }
+            List<String> parts = splitUnescaped(value, '|');
+            if (parts.size() != 3 || parts.get(1).isEmpty() || parts.get(2).isEmpty()) {
+                throw new InvalidRequestException(":of-type takes system|code|value (a type coding of the identifier,"
+                        + " then its value), not '" + value + "'");
+            }
+            ors.add("(i.code = " + bind(parts.get(2)) + " AND i.system = "
+                    + bind(IndexExtractor.identifierType(parts.get(0), parts.get(1))) + ")");
+        }
+        return alias + ".res_key IN (SELECT i.res_key FROM idx_token i WHERE " + typeIs("i.res_type") + " AND i.param = "
+                + bind(IndexExtractor.derivedName(c.name(), c.modifier())) + " AND (" + String.join(" OR ", ors) + "))";
     }
 
     /** subject:Patient.name=x: the reference points at a live Patient that matches name=x. */
@@ -96,7 +143,7 @@ final class SearchSql {
         SearchSql target = nested(chain.targetType());
         target.add(chain.criterion());
         String t = target.alias;
-        return alias + ".res_key IN (SELECT i.res_key FROM idx_reference i WHERE i.res_type = " + typeBind
+        return alias + ".res_key IN (SELECT i.res_key FROM idx_reference i WHERE " + typeIs("i.res_type")
                 + " AND i.param = " + bind(c.name()) + " AND i.target_type = " + target.typeBind
                 + " AND i.target_id IN (SELECT " + t + ".res_id FROM resource " + t + " WHERE " + t + ".res_type = "
                 + target.typeBind + " AND NOT " + t + ".deleted" + target.where() + "))";
@@ -110,7 +157,7 @@ final class SearchSql {
         String s = source.alias;
         return alias + ".res_id IN (SELECT i.target_id FROM idx_reference i JOIN resource " + s + " ON " + s
                 + ".res_key = i.res_key WHERE i.res_type = " + source.typeBind + " AND i.param = "
-                + bind(has.referenceParam()) + " AND i.target_type = " + typeBind + " AND NOT " + s + ".deleted"
+                + bind(has.referenceParam()) + " AND " + typeIs("i.target_type") + " AND NOT " + s + ".deleted"
                 + source.where() + ")";
     }
 
@@ -120,19 +167,46 @@ final class SearchSql {
      */
     private String compartmentCondition(Criterion c) {
         Criterion.Compartment compartment = c.compartment();
+        String owner = "i.target_type = " + bind(compartment.type())
+                + (compartment.id() == null ? "" : " AND i.target_id = " + bind(compartment.id()));
         List<String> ors = new ArrayList<>();
-        if (!compartment.params().isEmpty()) {
-            ors.add(alias + ".res_key IN (SELECT i.res_key FROM idx_reference i WHERE i.res_type = " + typeBind
-                    + " AND i.param IN (" + bindList(List.copyOf(compartment.params())) + ") AND i.target_type = "
-                    + bind(compartment.type()) + " AND i.target_id = " + bind(compartment.id()) + ")");
+        if (types.size() == 1) {
+            Set<String> names = compartment.params().getOrDefault(types.get(0), Set.of());
+            if (!names.isEmpty()) {
+                ors.add(alias + ".res_key IN (SELECT i.res_key FROM idx_reference i WHERE i.res_type = " + typeBind
+                        + " AND i.param IN (" + bindList(List.copyOf(names)) + ") AND " + owner + ")");
+            }
+        } else {
+            // Several types ($everything): one subquery from the owner back to its referrers,
+            // keeping the (type, parameter) pairs that confer membership, plus the owner itself,
+            // so the owner's few rows drive the plan rather than a scan of every resource.
+            List<String> members = new ArrayList<>();
+            if (!compartment.params().isEmpty()) {
+                List<Object[]> pairs = new ArrayList<>();
+                compartment.params().forEach((type, names) -> names.forEach(n -> pairs.add(new Object[] {type, n})));
+                String name = "p" + next[0]++;
+                params.addValue(name, pairs);
+                members.add("SELECT i.res_key FROM idx_reference i WHERE " + owner + " AND (i.res_type, i.param) IN (:"
+                        + name + ")");
+            }
+            if (compartment.includesSelf()) {
+                members.add("SELECT o.res_key FROM resource o WHERE o.res_type = " + bind(compartment.type())
+                        + (compartment.id() == null ? "" : " AND o.res_id = " + bind(compartment.id())));
+            }
+            return members.isEmpty() ? "false" : alias + ".res_key IN (" + String.join(" UNION ALL ", members) + ")";
         }
         if (compartment.includesSelf()) {
-            ors.add(alias + ".res_id = " + bind(compartment.id()));
+            ors.add(compartment.id() == null ? "true" : alias + ".res_id = " + bind(compartment.id()));
         }
         return ors.isEmpty() ? "false" : "(" + String.join(" OR ", ors) + ")";
     }
 
     private String valueCondition(Criterion c, String value) {
+        RestSearchParameterTypeEnum type = c.param().type();
+        if (c.modifier() != null && (type == RestSearchParameterTypeEnum.DATE || type == RestSearchParameterTypeEnum.NUMBER
+                || type == RestSearchParameterTypeEnum.QUANTITY)) {
+            throw unsupportedModifier(c.modifier(), type.getCode());
+        }
         return switch (c.param().type()) {
             case STRING -> stringCondition(c.modifier(), unescape(value));
             case TOKEN -> tokenCondition(c.modifier(), value);
@@ -181,9 +255,6 @@ final class SearchSql {
     private String referenceCondition(Criterion c, String raw) {
         String value = unescape(raw);
         String modifier = c.modifier();
-        if (modifier != null && modifier.equals("identifier")) {
-            throw unsupportedModifier(modifier, "reference");
-        }
         if (value.contains("://") || value.startsWith("urn:")) {
             String url = value;
             int bar = url.indexOf('|');
@@ -271,9 +342,15 @@ final class SearchSql {
      */
     private String dateCondition(String raw, String lowColumn, String highColumn) {
         Prefixed p = Prefixed.of(raw);
+        // An unencoded '+' of a zone offset arrives as a space; a time without a zone is UTC, as
+        // a date without one is a UTC day.
+        String text = p.value().replace(' ', '+');
+        if (text.contains("T") && !ZONED.matcher(text).find()) {
+            text += "Z";
+        }
         DateTimeType date;
         try {
-            date = new DateTimeType(p.value());
+            date = new DateTimeType(text);
         } catch (RuntimeException e) {
             throw new InvalidRequestException("Invalid date '" + raw + "': expected [prefix]YYYY[-MM[-DD[Thh:mm:ss[.sss]zz]]]");
         }

@@ -6,6 +6,7 @@ import io.restassured.path.json.JsonPath;
 import org.carepath.EndToEndTest;
 import org.junit.jupiter.api.Test;
 
+import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** /metadata describes what the server does, and nothing it does not. */
@@ -31,6 +32,16 @@ class CapabilityStatementIT extends EndToEndTest {
         assertThat(cs.getString(patient + ".conditionalDelete")).isEqualTo("single");
 
         assertThat(cs.getList("rest[0].interaction.code", String.class))
-                .containsExactlyInAnyOrder("transaction", "batch", "history-system");
+                .containsExactlyInAnyOrder("transaction", "batch", "history-system", "search-system");
+        assertThat(cs.getList("rest[0].searchParam.name", String.class))
+                .containsExactlyInAnyOrder("_id", "_lastUpdated", "_tag", "_profile", "_security", "_type");
+        assertThat(cs.getList(patient + ".operation.name", String.class)).contains("everything");
+        assertThat(cs.getList("rest[0].resource.find { it.type == 'Observation' }.operation.name", String.class))
+                .doesNotContain("everything");
+        String definition = cs.getString(patient + ".operation.find { it.name == 'everything' }.definition");
+        JsonPath operation = given().urlEncodingEnabled(false).accept(FHIR_JSON).get(definition).then().statusCode(200)
+                .extract().jsonPath();
+        assertThat(operation.getList("parameter.findAll { it.use == 'in' }.name", String.class))
+                .containsExactlyInAnyOrder("_since", "_type", "_count");
     }
 }

@@ -5,7 +5,6 @@ import java.util.List;
 
 import io.restassured.RestAssured;
 import io.restassured.path.json.JsonPath;
-import org.carepath.EndToEndTest;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -13,32 +12,10 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
 /**
- * Search as EHRs and patient apps use it. Every test tags its resources with its own code, and
- * searches within that tag, so the data of other tests never shows up.
+ * Type-level search as EHRs and patient apps use it, every parameter type, modifier, prefix and
+ * result parameter, within each test's own tag.
  */
-class SearchIT extends EndToEndTest {
-
-    private static final String TAGS = "urn:carepath:test:tag";
-
-    private String tag;
-
-    private String tagged(String json) {
-        return json.replaceFirst("\\{", "{\"meta\":{\"tag\":[{\"system\":\"" + TAGS + "\",\"code\":\"" + tag + "\"}]},");
-    }
-
-    private String create(String type, String json) {
-        return fhir().body(tagged(json)).post("/" + type).then().statusCode(201).extract().path("id");
-    }
-
-    private List<String> ids(String type, String query) {
-        JsonPath bundle = fhir().get("/" + type + "?_tag=" + TAGS + "|" + tag + "&_count=100" + (query.isEmpty() ? "" : "&" + query))
-                .then().statusCode(200).extract().jsonPath();
-        return bundle.getList("entry.findAll { it.search.mode == 'match' }.resource.id");
-    }
-
-    private void newTag() {
-        tag = unique("t");
-    }
+class SearchIT extends TaggedSearchTest {
 
     @Test
     void tokenSearchMatchesSystemAndCodeInEveryForm() {
@@ -326,13 +303,217 @@ class SearchIT extends EndToEndTest {
     }
 
     @Test
-    void injectionInEveryParameterTypeIsData() {
-        for (String query : List.of("family=%27%3B%20DROP%20TABLE%20resource%3B--", "identifier=a%7C%27%20OR%201%3D1",
-                "birthdate=1970%27", "subject=Patient%2F%27%20OR%20%271%27%3D%271", "url=%27%20OR%20%27%27%3D%27",
-                "_sort=family%3BDROP", "_include=Patient%3Aorganization%27")) {
-            int status = RestAssured.given().urlEncodingEnabled(false).accept(FHIR_JSON).get("/Patient?" + query).statusCode();
+    void identifierOfTypeAndReferenceByIdentifier() {
+        newTag();
+        String v2 = "http://terminology.hl7.org/CodeSystem/v2-0203";
+        String mrn = create("Patient", """
+                {"resourceType":"Patient","identifier":[{"type":{"coding":[{"system":"%s","code":"MR"}]},
+                 "system":"urn:example:mrn","value":"100"}]}""".formatted(v2));
+        String ssn = create("Patient", """
+                {"resourceType":"Patient","identifier":[{"type":{"coding":[{"system":"%s","code":"SS"}]},
+                 "system":"urn:example:ssn","value":"100"}]}""".formatted(v2));
+        assertThat(ids("Patient", "identifier:of-type=" + v2 + "|MR|100")).containsExactly(mrn);
+        assertThat(ids("Patient", "identifier:of-type=" + v2 + "|SS|100," + v2 + "|MR|100")).containsExactlyInAnyOrder(mrn, ssn);
+        assertThat(ids("Patient", "identifier:of-type=" + v2 + "|MR|999")).isEmpty();
+        assertThat(ids("Patient", "identifier:of-type=urn:other|MR|100")).isEmpty();
+        assertThat(ids("Patient", "identifier=100")).containsExactlyInAnyOrder(mrn, ssn);
+        fhir().get("/Patient?identifier:of-type=MR|100").then().statusCode(400)
+                .body("issue[0].diagnostics", containsString("system|code|value"));
+        fhir().get("/Patient?gender:of-type=" + v2 + "|MR|100").then().statusCode(200); // no identifiers: no match
+        fhir().get("/Patient?birthdate:of-type=a|b|c").then().statusCode(400);
+
+        // An update replaces the index rows: without its type the identifier no longer matches :of-type.
+        fhir().body(tagged("""
+                {"resourceType":"Patient","id":"%s","identifier":[{"system":"urn:example:mrn","value":"100"}]}""".formatted(mrn)))
+                .put("/Patient/" + mrn).then().statusCode(200);
+        assertThat(ids("Patient", "identifier:of-type=" + v2 + "|MR|100")).isEmpty();
+
+        String byIdentifier = create("CarePlan", """
+                {"resourceType":"CarePlan","status":"active","intent":"plan",
+                 "subject":{"identifier":{"system":"urn:example:mrn","value":"100"}}}""");
+        create("CarePlan", """
+                {"resourceType":"CarePlan","status":"active","intent":"plan","subject":{"reference":"Patient/%s"}}""".formatted(mrn));
+        assertThat(ids("CarePlan", "subject:identifier=urn:example:mrn|100")).containsExactly(byIdentifier);
+        assertThat(ids("CarePlan", "subject:identifier=100")).containsExactly(byIdentifier);
+        assertThat(ids("CarePlan", "subject:identifier=urn:example:ssn|100")).isEmpty();
+        fhir().get("/CarePlan?status:identifier=x").then().statusCode(400);
+    }
+
+    @Test
+    void summaryModesAndTotalModes() {
+        newTag();
+        create("Patient", """
+                {"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\\"http://www.w3.org/1999/xhtml\\">Ann Summary</div>"},
+                 "name":[{"family":"Summary","given":["Ann"]}],"gender":"female",
+                 "contact":[{"name":{"family":"Next-of-kin"}}]}""");
+        String base = "/Patient?_tag=" + tagValue();
+        fhir().get(base + "&_summary=true").then().statusCode(200)
+                .body("entry[0].resource.name[0].family", equalTo("Summary"))
+                .body("entry[0].resource.contact", org.hamcrest.Matchers.nullValue())
+                .body("entry[0].resource.meta.tag.code", org.hamcrest.Matchers.hasItem("SUBSETTED"));
+        fhir().get(base + "&_summary=text").then().statusCode(200)
+                .body("entry[0].resource.text.div", containsString("Ann Summary"))
+                .body("entry[0].resource.name", org.hamcrest.Matchers.nullValue())
+                .body("entry[0].resource.gender", org.hamcrest.Matchers.nullValue());
+        fhir().get(base + "&_summary=data").then().statusCode(200)
+                .body("entry[0].resource.text", org.hamcrest.Matchers.nullValue())
+                .body("entry[0].resource.contact[0].name.family", equalTo("Next-of-kin"));
+        fhir().get(base + "&_summary=false").then().statusCode(200)
+                .body("entry[0].resource.text.div", containsString("Ann Summary"))
+                .body("entry[0].resource.contact[0].name.family", equalTo("Next-of-kin"));
+        fhir().get(base + "&_summary=count").then().statusCode(200).body("total", equalTo(1))
+                .body("entry", org.hamcrest.Matchers.nullValue());
+        fhir().get(base + "&_summary=everything").then().statusCode(400)
+                .body("issue[0].diagnostics", containsString("_summary"));
+        fhir().get(base + "&_elements=name").then().statusCode(200)
+                .body("entry[0].resource.name[0].family", equalTo("Summary"))
+                .body("entry[0].resource.gender", org.hamcrest.Matchers.nullValue());
+
+        create("Patient", "{\"resourceType\":\"Patient\",\"gender\":\"female\"}");
+        fhir().get(base + "&_total=estimate").then().statusCode(200).body("total", equalTo(2));
+        fhir().get(base + "&_total=accurate&_count=1").then().statusCode(200).body("total", equalTo(2))
+                .body("entry.size()", equalTo(1));
+        fhir().get(base + "&_total=none").then().statusCode(200).body("total", org.hamcrest.Matchers.nullValue())
+                .body("entry.size()", equalTo(2));
+    }
+
+    @Test
+    void timezonesAndPartialDatesCompareAsInstantsAndUtcDays() {
+        newTag();
+        // 23:30 in New York on 1 March is 04:30 UTC on 2 March.
+        String late = create("Observation", """
+                {"resourceType":"Observation","status":"final","code":{"text":"tz"},
+                 "effectiveDateTime":"2026-03-01T23:30:00-05:00"}""");
+        assertThat(ids("Observation", "date=2026-03-02")).containsExactly(late);
+        assertThat(ids("Observation", "date=2026-03-01")).isEmpty();
+        assertThat(ids("Observation", "date=2026-03")).containsExactly(late);
+        assertThat(ids("Observation", "date=2026-02")).isEmpty();
+        assertThat(ids("Observation", "date=2026")).containsExactly(late);
+        assertThat(ids("Observation", "date=ap2026-03-02")).containsExactly(late);
+        assertThat(ids("Observation", "date=2026-03-02T04:30:00Z")).containsExactly(late);
+        assertThat(ids("Observation", "date=2026-03-02T04:30:00")).containsExactly(late); // no zone: UTC
+        assertThat(ids("Observation", "date=gt2026-03-02T04:30:00Z")).isEmpty();
+        assertThat(ids("Observation", "date=ge2026-03-02T04:30:00Z")).containsExactly(late);
+        fhir().queryParam("_tag", tagValue()).queryParam("date", "2026-03-01T23:30:00-05:00")
+                .get("/Observation").then().statusCode(200).body("entry[0].resource.id", equalTo(late));
+        // An unencoded '+' arrives as a space and still reads as a zone offset.
+        List<String> raw = RestAssured.given().urlEncodingEnabled(false).accept(FHIR_JSON)
+                .get("/Observation?_tag=" + enc(tagValue()) + "&date=le2026-03-02T05:30:00+01:00").then().statusCode(200)
+                .extract().jsonPath().getList("entry.resource.id");
+        assertThat(raw).containsExactly(late);
+        fhir().queryParam("_tag", tagValue()).queryParam("date", "lt2026-03-02T05:29:00+01:00").get("/Observation")
+                .then().statusCode(200).body("total", equalTo(0));
+
+        String updated = fhir().get("/Observation/" + late).then().extract().path("meta.lastUpdated");
+        java.time.Instant at = java.time.OffsetDateTime.parse(updated).toInstant();
+        String inKolkata = java.time.OffsetDateTime.ofInstant(at, java.time.ZoneOffset.ofHoursMinutes(5, 30)).toString();
+        fhir().queryParam("_tag", tagValue()).queryParam("_lastUpdated", "ge" + inKolkata).get("/Observation")
+                .then().statusCode(200).body("entry[0].resource.id", equalTo(late));
+        fhir().queryParam("_tag", tagValue()).queryParam("_lastUpdated", "gt" + at.plusSeconds(1)).get("/Observation")
+                .then().statusCode(200).body("total", equalTo(0));
+    }
+
+    @Test
+    void invalidValuesAre400EvenWithoutStrictHandling() {
+        for (String query : List.of("Patient?birthdate=1970-13-01", "Patient?birthdate=xx1970", "Patient?birthdate=yesterday",
+                "RiskAssessment?probability=abc", "Observation?value-quantity=1|a", "Observation?value-quantity=many",
+                "Patient?_count=abc", "Patient?_total=sometimes", "Patient?_summary=bogus", "Patient?organization:missing=maybe",
+                "Patient?family:sounds=x", "Patient?gender:exact=x", "Patient?birthdate:not=1970", "CarePlan?subject:Nonsense=x",
+                "CarePlan?subject:not=x", "Patient?_include=Nope:x", "Patient?_include=Patient:family", "Patient?_sort=shoe",
+                "Patient?_has:CarePlan:nonsense:status=x", "Patient?identifier:of-type=a|b", "Patient?_lastUpdated=yesterday",
+                "Patient?_id:exact=x", "CarePlan?subject.nonsense=x", "?_type=Nope", "?_lastUpdated=xx", "?_sort=family")) {
+            fhir().get("/" + query).then().statusCode(400).body("resourceType", equalTo("OperationOutcome"));
+        }
+    }
+
+    @Test
+    void unsupportedParametersWarnByDefaultAndFailUnderStrictHandling() {
+        newTag();
+        create("Observation", "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"back pain\"}}");
+        for (String parameter : List.of("_content=pain", "_text=pain", "_contained=true", "_filter=status eq final")) {
+            JsonPath lenient = fhir().get("/Observation?_tag=" + tagValue() + "&" + parameter).then().statusCode(200)
+                    .extract().jsonPath();
+            assertThat(lenient.getInt("total")).as(parameter).isEqualTo(1);
+            assertThat(lenient.getString("entry.find { it.search.mode == 'outcome' }.resource.issue[0].diagnostics"))
+                    .contains(parameter.substring(0, parameter.indexOf('=')));
+            fhir().header("Prefer", "handling=strict").get("/Observation?_tag=" + tagValue() + "&" + parameter)
+                    .then().statusCode(400);
+        }
+    }
+
+    @Test
+    void tamperedPageLinksAre400() {
+        newTag();
+        for (int i = 0; i < 3; i++) {
+            create("Patient", "{\"resourceType\":\"Patient\",\"birthDate\":\"197" + i + "-01-01\"}");
+        }
+        String next = link(fhir().get("/Patient?_tag=" + tagValue() + "&_sort=birthdate&_count=1").then().statusCode(200)
+                .extract().jsonPath(), "next");
+        String pageId = next.replaceAll(".*_pageId=([^&]+).*", "$1");
+        String decoded = new String(java.util.Base64.getUrlDecoder().decode(pageId), java.nio.charset.StandardCharsets.UTF_8);
+        for (String forged : List.of(decoded.replaceFirst("\na,(\\d+),[^\n]*", "\na,$1,not-a-date"),
+                decoded.replaceFirst("\na,\\d+", "\na,x"), decoded.replaceFirst("^search", "nonsense"),
+                decoded.replaceFirst("\nPatient\n", "\nNope\n"), decoded + "\n_sort\nshoe")) {
+            String id = java.util.Base64.getUrlEncoder().withoutPadding()
+                    .encodeToString(forged.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            RestAssured.given().urlEncodingEnabled(false).accept(FHIR_JSON).get(next.replace(pageId, id))
+                    .then().statusCode(400).body("resourceType", equalTo("OperationOutcome"));
+        }
+    }
+
+    @Test
+    void injectionInEveryParameterIsData() {
+        newTag();
+        String drop = "'; DROP TABLE resource;--";
+        String orTrue = "' OR '1'='1";
+        String target = create("Patient", """
+                {"resourceType":"Patient","name":[{"family":"%s"}],"identifier":[{"system":"urn:x","value":"%s"}],
+                 "managingOrganization":{"reference":"Organization/%s"}}""".formatted(drop, orTrue, "x'--"));
+        create("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Innocent\"}]}");
+        int before = storedCount("Patient");
+
+        // The hostile text is found as the data it is, and OR-tricks widen nothing.
+        assertThat(rawIds("Patient", "family:exact=" + enc(drop))).containsExactly(target);
+        assertThat(rawIds("Patient", "family=" + enc("'; drop"))).containsExactly(target);
+        assertThat(rawIds("Patient", "identifier=" + enc("urn:x|" + orTrue))).containsExactly(target);
+        assertThat(rawIds("Patient", "organization=" + enc("Organization/x'--"))).containsExactly(target);
+        assertThat(rawIds("Patient", "identifier=" + enc("x' OR 1=1 --"))).isEmpty();
+        assertThat(rawIds("Patient", "family=" + enc("x%' OR '%'='"))).isEmpty();
+        assertThat(rawIds("Patient", "family:contains=" + enc("%"))).isEmpty();
+        assertThat(rawIds("Patient", "family:contains=" + enc("_"))).isEmpty();
+        assertThat(rawIds("Patient", "_id=" + enc(orTrue))).isEmpty();
+        assertThat(rawIds("Patient", "_profile=" + enc(orTrue))).isEmpty();
+        assertThat(rawIds("Patient", "_has:Observation:subject:code=" + enc(orTrue))).isEmpty();
+        assertThat(rawIds("Patient", "organization:Organization.name=" + enc(orTrue))).isEmpty();
+
+        for (String query : List.of("birthdate=" + enc("1970' OR 1=1"), "general-practitioner=" + enc("Patient/' OR '1'='1"),
+                "_sort=" + enc("family;DROP TABLE resource"), "_include=" + enc("Patient:organization'"),
+                "_revinclude=" + enc("Observation:subject' --"), "family" + enc(":contains'--") + "=x", enc("fam'ily") + "=x",
+                "_has:" + enc("Observation'") + ":subject:code=x", "_count=" + enc("1;DROP"), "_total=" + enc("' OR 1"),
+                "_lastUpdated=" + enc("ge2020' OR 1=1"), "_content=" + enc(drop), "_summary=" + enc(orTrue),
+                "_elements=" + enc(orTrue), "address-postalcode:missing=" + enc(orTrue))) {
+            int status = RestAssured.given().urlEncodingEnabled(false).accept(FHIR_JSON)
+                    .get("/Patient?_tag=" + enc(tagValue()) + "&" + query).statusCode();
             assertThat(status).as(query).isIn(200, 400);
         }
-        assertThat(jdbc.queryForObject("SELECT count(*) > 0 FROM resource", Boolean.class)).isTrue();
+        for (String query : List.of("_type=" + enc("Patient' OR 1=1"), "_tag=" + enc(orTrue), "_id=" + enc(drop),
+                "_type=Patient&family:exact=" + enc(drop))) {
+            int status = RestAssured.given().urlEncodingEnabled(false).accept(FHIR_JSON).get(baseUrl() + "?" + query)
+                    .statusCode();
+            assertThat(status).as(query).isIn(200, 400);
+        }
+        assertThat(storedCount("Patient")).isEqualTo(before);
+        assertThat(ids("Patient", "")).hasSize(2);
+    }
+
+    /** Like {@link #ids}, with the query sent exactly as given (already encoded). */
+    private List<String> rawIds(String type, String query) {
+        return matches(RestAssured.given().urlEncodingEnabled(false).accept(FHIR_JSON)
+                .get("/" + type + "?_tag=" + enc(tagValue()) + "&_count=100&" + query).then().statusCode(200)
+                .extract().jsonPath());
+    }
+
+    private static String enc(String value) {
+        return java.net.URLEncoder.encode(value, java.nio.charset.StandardCharsets.UTF_8);
     }
 }
