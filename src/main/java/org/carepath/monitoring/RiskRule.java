@@ -130,6 +130,12 @@ record RiskRule(String id, String canonical, String title, Coding kind, Coding u
         return values;
     }
 
+    /** Does one of the rule's conditions use the variable {@code %name}? */
+    boolean uses(String name) {
+        java.util.regex.Pattern variable = java.util.regex.Pattern.compile("%" + name + "\\b");
+        return conditions.stream().anyMatch(c -> variable.matcher(c).find());
+    }
+
     /** Does a written resource of this type and these codes meet one of the triggers' data requirements? */
     List<Trigger> triggersFor(String resourceType, List<Coding> resourceCodes) {
         return triggers.stream()

@@ -42,6 +42,12 @@ class RuleEngine {
      * answer) and false do not fire a rule.
      */
     boolean isTrue(String expression, IBaseResource resource, Map<String, List<IBase>> variables) {
+        List<IBase> result = evaluate(expression, resource, variables);
+        return result.size() == 1 && result.get(0) instanceof BooleanType b && Boolean.TRUE.equals(b.getValue());
+    }
+
+    /** The expression's result on the resource, with these variables. */
+    List<IBase> evaluate(String expression, IBaseResource resource, Map<String, List<IBase>> variables) {
         IFhirPath path = fhirPath.get();
         path.setEvaluationContext(new IFhirPathEvaluationContext() {
             @Override
@@ -58,8 +64,7 @@ class RuleEngine {
                 return value;
             }
         });
-        List<IBase> result = path.evaluate(resource, expression, IBase.class);
-        return result.size() == 1 && result.get(0) instanceof BooleanType b && Boolean.TRUE.equals(b.getValue());
+        return path.evaluate(resource, expression, IBase.class);
     }
 
     static List<IBase> number(BigDecimal value) {
