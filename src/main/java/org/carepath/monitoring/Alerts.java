@@ -6,6 +6,7 @@ import java.util.Date;
 import java.util.List;
 
 import ca.uhn.fhir.context.FhirContext;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.carepath.interaction.ResourceInteractions;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
@@ -45,11 +46,13 @@ class Alerts {
     private final ResourceInteractions interactions;
     private final Lookup lookup;
     private final FhirContext fhir;
+    private final MeterRegistry meters;
 
-    Alerts(ResourceInteractions interactions, Lookup lookup, FhirContext fhir) {
+    Alerts(ResourceInteractions interactions, Lookup lookup, FhirContext fhir, MeterRegistry meters) {
         this.interactions = interactions;
         this.lookup = lookup;
         this.fhir = fhir;
+        this.meters = meters;
     }
 
     /**
@@ -150,6 +153,8 @@ class Alerts {
             interactions.update("Communication", messageId, message, null);
         }
         log.info("{} raised Flag/{} for {} ({})", rule.id(), flagId, patient, rule.urgency().getCode());
+        // counted before commit: a rolled-back write may count an alert that was not kept (rare, and only ever over)
+        meters.counter("carepath.alerts.raised", "rule", rule.id(), "urgency", rule.urgency().getCode()).increment();
         return true;
     }
 

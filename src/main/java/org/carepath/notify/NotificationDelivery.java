@@ -16,6 +16,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 import ca.uhn.fhir.context.FhirContext;
+import io.micrometer.core.instrument.MeterRegistry;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
@@ -50,12 +51,14 @@ public class NotificationDelivery implements SmartLifecycle {
     private final UUID owner = UUID.randomUUID();
     private final HttpClient http;
     private final Semaphore slots;
+    private final MeterRegistry meters;
     private ScheduledExecutorService poller;
     private ExecutorService senders;
     private volatile boolean running;
 
     NotificationDelivery(NotificationOutbox outbox, ResourceInteractions interactions, ResourceStore store,
-                         FhirContext fhir, NotifyProperties properties) {
+                         FhirContext fhir, NotifyProperties properties, MeterRegistry meters) {
+        this.meters = meters;
         this.outbox = outbox;
         this.interactions = interactions;
         this.store = store;
@@ -156,6 +159,7 @@ public class NotificationDelivery implements SmartLifecycle {
         } catch (RuntimeException e) {
             error = "Delivery failed: " + e.getMessage();
         }
+        meters.counter("carepath.notify.deliveries", "outcome", error == null ? "delivered" : "failed").increment();
         if (error == null) {
             if (outbox.delivered(row, owner) && subscription.getStatus() != SubscriptionStatus.ACTIVE) {
                 setStatus(subscription, SubscriptionStatus.ACTIVE, null);

@@ -1,6 +1,7 @@
 package org.carepath.notify;
 
 import ca.uhn.fhir.context.FhirContext;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.carepath.interaction.ResourceInteractions;
 import org.carepath.store.ResourceStore;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -14,7 +15,8 @@ class NotifyConfig {
     @Bean
     @ConditionalOnProperty(name = "carepath.notify.delivery-enabled", havingValue = "true", matchIfMissing = true)
     NotificationDelivery notificationDelivery(NotificationOutbox outbox, ResourceInteractions interactions,
-                                              ResourceStore store, FhirContext fhir, NotifyProperties properties) {
-        return new NotificationDelivery(outbox, interactions, store, fhir, properties);
+                                              ResourceStore store, FhirContext fhir, NotifyProperties properties,
+                                              MeterRegistry meters) {
+        return new NotificationDelivery(outbox, interactions, store, fhir, properties, meters);
     }
 }

@@ -209,4 +209,40 @@ public class RiskMonitoringIT extends EndToEndTest {
         assertThat(search("/Flag?patient=" + patient).getInt("total")).isZero();
         assertThat(search("/Observation?patient=" + patient + "&code=http://loinc.org|72514-3").getInt("total")).isOne();
     }
+
+    static String odi(String patient, OffsetDateTime authored, int... sections) {
+        List<String> linkIds = List.of("odi-pain-intensity", "odi-personal-care", "odi-lifting", "odi-walking", "odi-sitting",
+                "odi-standing", "odi-sleeping", "odi-sex-life", "odi-social-life", "odi-travelling");
+        StringBuilder items = new StringBuilder();
+        for (int i = 0; i < sections.length; i++) {
+            items.append(i == 0 ? "" : ",").append("{\"linkId\":\"").append(linkIds.get(i)).append("\",\"answer\":[{\"valueCoding\":"
+                    + "{\"system\":\"https://carepath.org/fhir/CodeSystem/odi-response\",\"code\":\"").append(sections[i]).append("\"}}]}");
+        }
+        return """
+                {"resourceType":"QuestionnaireResponse",
+                 "questionnaire":"https://carepath.org/fhir/Questionnaire/oswestry-disability-index",
+                 "status":"completed","subject":{"reference":"Patient/%s"},"authored":"%s",
+                 "item":[{"linkId":"odi-sections","item":[%s]}]}""".formatted(patient, at(authored), items);
+    }
+
+    @Test
+    void anOdiNotFifteenPointsBetterAtSixMonthsRaisesThePoorFunctionAlert() {
+        OffsetDateTime surgery = now().minusMonths(6).minusDays(2);
+        String patient = enrolledPatient(surgery, null);
+        post(odi(patient, surgery.minusDays(10), 3, 3, 3, 3, 3, 3, 3, 3, 3, 3));   // 60 before surgery
+        String sixMonths = post(odi(patient, now(), 3, 3, 3, 3, 3, 3, 3, 2, 2, 2)); // 54: 6 points better
+        // the score is calculated from the sections (the item's cqf-expression) and recorded as an Observation
+        JsonPath scores = search("/Observation?patient=" + patient + "&code=http://loinc.org|97909-6&_sort=date");
+        assertThat(scores.getList("entry.resource.valueQuantity.value", Float.class)).containsExactly(60f, 54f);
+        JsonPath flags = search("/Flag?patient=" + patient);
+        assertThat(flags.getInt("total")).isEqualTo(1);
+        assertThat(flags.getList("entry[0].resource.code.coding.code")).contains("poor-function-recovery");
+        assertThat(search("/RiskAssessment?subject=Patient/" + patient).getList("entry[0].resource.basis.reference"))
+                .contains("QuestionnaireResponse/" + sixMonths);
+
+        String better = enrolledPatient(surgery, null);
+        post(odi(better, surgery.minusDays(10), 3, 3, 3, 3, 3, 3, 3, 3, 3, 3));
+        post(odi(better, now(), 2, 2, 2, 2, 2, 2, 2, 2, 2, 0));                    // 36: 24 points better
+        assertThat(search("/Flag?patient=" + better).getInt("total")).isZero();
+    }
 }

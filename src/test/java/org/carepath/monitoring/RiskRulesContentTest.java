@@ -192,4 +192,19 @@ class RiskRulesContentTest {
         facts.put("value", RuleEngine.number(new BigDecimal("38.0")));
         assertThat(firing(temperature, facts)).isEmpty();
     }
+
+    @Test
+    void theOdiScoreIsCalculatedFromTheSectionsWithTheQuestionnairesExpression() {
+        var odi = (org.hl7.fhir.r4.model.Questionnaire) CONTENT.findByCanonicalUrl(
+                "https://carepath.org/fhir/Questionnaire/oswestry-disability-index").orElseThrow();
+        var score = odi.getItem().stream().filter(i -> i.getLinkId().equals("odi-score")).findFirst().orElseThrow();
+        String expression = ((org.hl7.fhir.r4.model.Expression) score.getExtensionByUrl(ObservationExtraction.CQF_EXPRESSION)
+                .getValue()).getExpression();
+        IBaseResource example = CONTENT.getExamples().stream()
+                .filter(r -> r.getIdElement().getIdPart().equals("odi-example")).findFirst().orElseThrow();
+        // 9 sections answered, 21 points: 21 / 45 x 100
+        List<IBase> result = ENGINE.evaluate(expression, example, Map.of());
+        assertThat(new BigDecimal(((org.hl7.fhir.r4.model.PrimitiveType<?>) result.get(0)).primitiveValue()))
+                .isEqualByComparingTo("46.67");
+    }
 }

@@ -80,6 +80,8 @@ class SubscriptionIT extends EndToEndTest {
     FhirContext fhirContext;
     @Autowired
     NotifyProperties properties;
+    @Autowired
+    io.micrometer.core.instrument.MeterRegistry meters;
 
     @AfterEach
     void stopServers() {
@@ -202,7 +204,7 @@ class SubscriptionIT extends EndToEndTest {
     @Test
     void severalWorkersOnOneDatabaseDeliverEachNotificationOnceAndInOrder() throws IOException {
         for (int i = 0; i < 2; i++) {
-            NotificationDelivery worker = new NotificationDelivery(outbox, interactions, store, fhirContext, properties);
+            NotificationDelivery worker = new NotificationDelivery(outbox, interactions, store, fhirContext, properties, meters);
             worker.start();
             extraWorkers.add(worker);
         }
@@ -239,5 +241,39 @@ class SubscriptionIT extends EndToEndTest {
         assertThat(jdbc.queryForObject("SELECT count(*) FROM resource r WHERE res_type = 'Subscription'"
                 + " AND body->'channel'->>'endpoint' IN ('http://localhost:8080/hook', 'http://10.0.0.1/hook')", Integer.class))
                 .isZero();
+    }
+
+    @Test
+    void aHangingEndpointDoesNotHoldUpOtherSubscribers() throws IOException {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        HttpServer hanging = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        hanging.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        hanging.createContext("/", exchange -> {
+            try {
+                release.await(); // never answers while the test runs
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        hanging.start();
+        try {
+            Subscriber ehr = subscriber(0);
+            String patient = createPatient(unique("Notify"), unique("mrn"));
+            String stuck = subscribe(subscription("Flag?patient=" + patient,
+                    "http://127.0.0.1:" + hanging.getAddress().getPort() + "/hook", null));
+            String id = subscribe(subscription("Flag?patient=" + patient, ehr.endpoint(), null));
+            fhir().body("""
+                    {"resourceType":"Flag","status":"active","code":{"text":"Call the patient"},
+                     "subject":{"reference":"Patient/%s"}}""".formatted(patient)).post("/Flag").then().statusCode(201);
+            await("the working subscriber got the handshake and the Flag", () -> ehr.received.size() >= 2);
+            await("the hanging endpoint is reported", () -> "error".equals(status(stuck)));
+            fhir().get("/Subscription/" + stuck).then().body("error", containsString("did not answer"));
+            assertThat(status(id)).isEqualTo("active");
+        } finally {
+            release.countDown();
+            hanging.stop(0);
+        }
     }
 }
