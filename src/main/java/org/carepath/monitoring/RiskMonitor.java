@@ -88,10 +88,11 @@ class RiskMonitor implements ResourceWriteListener {
         if (enrolment.isEmpty()) {
             return; // not on the pathway: nothing to compare with, nobody to tell
         }
+        Map<String, Trend> trends = new HashMap<>();
         for (RiskRule rule : candidates) {
             List<Resource> evidence = new ArrayList<>();
             evidence.add(written);
-            Map<String, List<IBase>> variables = facts(rule, written, codes, enrolment.get(), evidence);
+            Map<String, List<IBase>> variables = facts(rule, written, codes, enrolment.get(), evidence, trends);
             if (fires(rule, written, codes, variables)) {
                 alerts.raise(rule, enrolment.get(), evidence);
             }
@@ -112,12 +113,16 @@ class RiskMonitor implements ResourceWriteListener {
         }
     }
 
+    /** The baseline and the lowest score since surgery of one code, found once per written Observation. */
+    private record Trend(Optional<Observation> baseline, Optional<Observation> lowest) {
+    }
+
     /**
      * The variables of {@link RuleVariables} and the rule's parameters (the CarePlan's values
      * for this patient win over the rule's defaults); adds the stored resources used to evidence.
      */
     private Map<String, List<IBase>> facts(RiskRule rule, Resource written, List<Coding> codes, Enrolment enrolment,
-                                           List<Resource> evidence) {
+                                           List<Resource> evidence, Map<String, Trend> trends) {
         Map<String, List<IBase>> variables = new HashMap<>();
         rule.parameters().forEach((name, value) ->
                 variables.put(name, RuleEngine.number(enrolment.values().getOrDefault(name, value))));
@@ -130,48 +135,54 @@ class RiskMonitor implements ResourceWriteListener {
         variables.put(RuleVariables.VALUE, List.of());
         variables.put(RuleVariables.BASELINE, List.of());
         variables.put(RuleVariables.LOWEST, List.of());
-        if (written instanceof Observation observation) {
-            variables.put(RuleVariables.VALUE, RuleEngine.number(Evidence.number(observation)));
-            for (Reference source : observation.getDerivedFrom()) {
-                if (source.getReference() != null && source.getReference().startsWith("QuestionnaireResponse/")) {
-                    try {
-                        evidence.add((Resource) interactions.read("QuestionnaireResponse",
-                                source.getReference().substring("QuestionnaireResponse/".length())));
-                    } catch (RuntimeException e) {
-                        // a response since deleted is no longer evidence
-                    }
+        if (!(written instanceof Observation observation)) {
+            return variables;
+        }
+        variables.put(RuleVariables.VALUE, RuleEngine.number(Evidence.number(observation)));
+        for (Reference source : observation.getDerivedFrom()) {
+            if (source.getReference() != null && source.getReference().startsWith("QuestionnaireResponse/")) {
+                try {
+                    evidence.add((Resource) interactions.read("QuestionnaireResponse",
+                            source.getReference().substring("QuestionnaireResponse/".length())));
+                } catch (RuntimeException e) {
+                    // a response since deleted is no longer evidence
                 }
             }
-            Optional<Coding> code = rule.triggersFor("Observation", codes).stream()
-                    .flatMap(t -> t.codes().stream()).findFirst();
-            if (code.isPresent()) {
-                String token = "code=" + Lookup.encode(code.get().getSystem() + "|" + code.get().getCode())
-                        + "&subject=" + Lookup.encode(enrolment.patientReference());
-                String surgeryAt = INSTANT.format(surgery);
-                lookup.find(Observation.class, token + "&date=" + Lookup.encode("lt" + surgeryAt) + "&_sort=-date", 20)
-                        .stream().filter(Evidence::isFinal).filter(o -> Evidence.number(o) != null).findFirst()
-                        .ifPresent(baseline -> {
-                            variables.put(RuleVariables.BASELINE, RuleEngine.number(Evidence.number(baseline)));
-                            if (rule.uses(RuleVariables.BASELINE)) {
-                                evidence.add(baseline);
-                            }
-                        });
-                String before = INSTANT.format(at.atZone(surgery.getZone()));
-                lookup.find(Observation.class, token + "&date=" + Lookup.encode("ge" + surgeryAt)
-                                + "&date=" + Lookup.encode("lt" + before), 1000).stream()
-                        .filter(Evidence::isFinal)
-                        .filter(o -> !o.getIdElement().getIdPart().equals(written.getIdElement().getIdPart()))
-                        .filter(o -> Evidence.number(o) != null)
-                        .min(java.util.Comparator.comparing(Evidence::number))
-                        .ifPresent(lowest -> {
-                            variables.put(RuleVariables.LOWEST, RuleEngine.number(Evidence.number(lowest)));
-                            if (rule.uses(RuleVariables.LOWEST)) {
-                                evidence.add(lowest);
-                            }
-                        });
-            }
         }
+        Optional<Coding> code = rule.triggersFor("Observation", codes).stream().flatMap(t -> t.codes().stream()).findFirst();
+        if (code.isEmpty()) {
+            return variables;
+        }
+        Trend trend = trends.computeIfAbsent(code.get().getSystem() + "|" + code.get().getCode(),
+                token -> trend(token, enrolment, surgery, at, written));
+        trend.baseline().ifPresent(baseline -> {
+            variables.put(RuleVariables.BASELINE, RuleEngine.number(Evidence.number(baseline)));
+            if (rule.uses(RuleVariables.BASELINE)) {
+                evidence.add(baseline);
+            }
+        });
+        trend.lowest().ifPresent(lowest -> {
+            variables.put(RuleVariables.LOWEST, RuleEngine.number(Evidence.number(lowest)));
+            if (rule.uses(RuleVariables.LOWEST)) {
+                evidence.add(lowest);
+            }
+        });
         return variables;
     }
 
+    private Trend trend(String token, Enrolment enrolment, ZonedDateTime surgery, Instant at, Resource written) {
+        String criteria = "code=" + Lookup.encode(token) + "&subject=" + Lookup.encode(enrolment.patientReference());
+        String surgeryAt = INSTANT.format(surgery);
+        Optional<Observation> baseline = lookup.find(Observation.class,
+                        criteria + "&date=" + Lookup.encode("lt" + surgeryAt) + "&_sort=-date", 20).stream()
+                .filter(Evidence::isFinal).filter(o -> Evidence.number(o) != null).findFirst();
+        String before = INSTANT.format(at.atZone(surgery.getZone()));
+        Optional<Observation> lowest = lookup.find(Observation.class, criteria + "&date=" + Lookup.encode("ge" + surgeryAt)
+                        + "&date=" + Lookup.encode("lt" + before), 1000).stream()
+                .filter(Evidence::isFinal)
+                .filter(o -> !o.getIdElement().getIdPart().equals(written.getIdElement().getIdPart()))
+                .filter(o -> Evidence.number(o) != null)
+                .min(java.util.Comparator.comparing(Evidence::number));
+        return new Trend(baseline, lowest);
+    }
 }

@@ -126,6 +126,10 @@ public class NotificationDelivery implements SmartLifecycle {
                 senders.execute(() -> {
                     try {
                         deliver(row);
+                    } catch (RuntimeException e) {
+                        // e.g. the database went away mid-delivery: the lease runs out and the row is retried
+                        log.warn("Notification {} of Subscription/{} not settled: {}", row.id(), row.subscriptionId(),
+                                e.getMessage());
                     } finally {
                         slots.release();
                     }
