@@ -1,7 +1,6 @@
 package org.carepath.monitoring;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 

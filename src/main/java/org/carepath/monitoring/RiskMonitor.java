@@ -6,6 +6,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -182,7 +183,7 @@ class RiskMonitor implements ResourceWriteListener {
                 .filter(Evidence::isFinal)
                 .filter(o -> !o.getIdElement().getIdPart().equals(written.getIdElement().getIdPart()))
                 .filter(o -> Evidence.number(o) != null)
-                .min(java.util.Comparator.comparing(Evidence::number));
+                .min(Comparator.comparing(Evidence::number));
         return new Trend(baseline, lowest);
     }
 }

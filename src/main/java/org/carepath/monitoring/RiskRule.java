@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
@@ -132,7 +133,7 @@ record RiskRule(String id, String canonical, String title, Coding kind, Coding u
 
     /** Does one of the rule's conditions use the variable {@code %name}? */
     boolean uses(String name) {
-        java.util.regex.Pattern variable = java.util.regex.Pattern.compile("%" + name + "\\b");
+        Pattern variable = Pattern.compile("%" + name + "\\b");
         return conditions.stream().anyMatch(c -> variable.matcher(c).find());
     }
 

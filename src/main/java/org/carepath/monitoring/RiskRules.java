@@ -3,6 +3,7 @@ package org.carepath.monitoring;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -34,7 +35,7 @@ class RiskRules {
     private final ResourceInteractions interactions;
     private final RuleEngine engine;
     /** Parsed rules by id/version; a malformed rule maps to null and is skipped (logged once). */
-    private final Map<String, java.util.Optional<RiskRule>> parsed = new ConcurrentHashMap<>();
+    private final Map<String, Optional<RiskRule>> parsed = new ConcurrentHashMap<>();
 
     RiskRules(ResourceSearch search, ResourceStore store, ResourceInteractions interactions, FhirContext fhir) {
         this.search = search;
@@ -60,15 +61,15 @@ class RiskRules {
         return rules;
     }
 
-    private java.util.Optional<RiskRule> parse(StoredResource row) {
+    private Optional<RiskRule> parse(StoredResource row) {
         try {
             RiskRule rule = RiskRule.from((PlanDefinition) interactions.decode(row));
             rule.conditions().forEach(engine::parse);
             rule.triggers().stream().map(RiskRule.Trigger::condition).filter(c -> c != null).forEach(engine::parse);
-            return java.util.Optional.of(rule);
+            return Optional.of(rule);
         } catch (IllegalArgumentException e) {
             log.warn("Risk rule PlanDefinition/{} version {} is not evaluated: {}", row.id(), row.version(), e.getMessage());
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
     }
 }

@@ -1,10 +1,14 @@
 package org.carepath.notify;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
+import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import org.carepath.interaction.ResourceWriteListener;
 import org.carepath.interaction.WriteResult;
@@ -15,6 +19,8 @@ import org.carepath.store.ResourceStore;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Subscription;
 import org.hl7.fhir.r4.model.Subscription.SubscriptionStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.core.annotation.Order;
 import org.springframework.stereotype.Component;
 
@@ -29,7 +35,7 @@ import org.springframework.stereotype.Component;
 @Order(1000) // after the listeners that write more (alerts, care plans): their writes come back here in turn
 class SubscriptionChanges implements ResourceWriteListener {
 
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SubscriptionChanges.class);
+    private static final Logger log = LoggerFactory.getLogger(SubscriptionChanges.class);
 
     static final Set<String> PAYLOADS = Set.of("application/fhir+json", "application/fhir+xml",
             "application/json+fhir", "application/xml+fhir", "application/json", "application/xml");
@@ -39,11 +45,11 @@ class SubscriptionChanges implements ResourceWriteListener {
     private final ResourceStore store;
     private final NotificationOutbox outbox;
     private final EndpointAllowList allowList;
-    private final ca.uhn.fhir.context.FhirContext fhir;
+    private final FhirContext fhir;
     private final ResourceInteractions interactions;
 
     SubscriptionChanges(ResourceSearch search, ResourceStore store, NotificationOutbox outbox, NotifyProperties properties,
-                        ca.uhn.fhir.context.FhirContext fhir, ResourceInteractions interactions) {
+                        FhirContext fhir, ResourceInteractions interactions) {
         this.interactions = interactions;
         this.search = search;
         this.store = store;
@@ -94,8 +100,7 @@ class SubscriptionChanges implements ResourceWriteListener {
     }
 
     private boolean matches(String type, String id, String query) {
-        String restricted = (query.isEmpty() ? "" : query + "&") + "_id=" + java.net.URLEncoder.encode(id,
-                java.nio.charset.StandardCharsets.UTF_8);
+        String restricted = (query.isEmpty() ? "" : query + "&") + "_id=" + URLEncoder.encode(id, StandardCharsets.UTF_8);
         return !search.findKeys(type, restricted, 1).isEmpty();
     }
 
@@ -147,7 +152,7 @@ class SubscriptionChanges implements ResourceWriteListener {
                     || value.contains("\r") || value.contains("\n")) {
                 throw new InvalidRequestException("Subscription.channel.header entries are 'Name: value': " + value);
             }
-            if (RestHookRequests.RESTRICTED.contains(value.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT))) {
+            if (RestHookRequests.RESTRICTED.contains(value.substring(0, colon).trim().toLowerCase(Locale.ROOT))) {
                 throw new InvalidRequestException("Subscription.channel.header may not set " + value.substring(0, colon).trim());
             }
         }

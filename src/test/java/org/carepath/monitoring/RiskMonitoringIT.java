@@ -245,4 +245,30 @@ public class RiskMonitoringIT extends EndToEndTest {
         post(odi(better, now(), 2, 2, 2, 2, 2, 2, 2, 2, 2, 0));                    // 36: 24 points better
         assertThat(search("/Flag?patient=" + better).getInt("total")).isZero();
     }
+
+    @Test
+    void aRuleAddedThroughTheApiIsEvaluatedWithoutACodeChangeUntilItIsRetired() throws java.io.IOException {
+        String id = unique("alert-severe-pain");
+        String rule;
+        try (var in = getClass().getClassLoader().getResourceAsStream(
+                "fhir-profiles/resources/PlanDefinition-alert-uncontrolled-pain.json")) {
+            rule = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                    .replace("\"id\": \"alert-uncontrolled-pain\"", "\"id\": \"" + id + "\"")
+                    .replace("PlanDefinition/alert-uncontrolled-pain", "PlanDefinition/" + id)
+                    .replace("\"name\": \"AlertUncontrolledPain\"", "\"name\": \"AlertSeverePainTest\"")
+                    .replace("%resource.item.where(linkId = 'pain-uncontrolled').answer.where(value = true).exists()",
+                            "%resource.item.where(linkId = 'pain-score').answer.where(value >= 9).exists()");
+        }
+        fhir().body(rule).put("/PlanDefinition/" + id).then().statusCode(201);
+        String patient = enrolledPatient(now().minusDays(2), null);
+        post(checkIn(patient, now(), Map.of("pain-score", 9)));
+        fhir().get("/Flag?patient=" + patient + "&identifier=" + Alerts.RULE_IDENTIFIER + "|" + id)
+                .then().body("total", equalTo(1));
+
+        fhir().body(rule.replace("\"status\": \"active\"", "\"status\": \"retired\"")).put("/PlanDefinition/" + id)
+                .then().statusCode(200);
+        String later = enrolledPatient(now().minusDays(2), null);
+        post(checkIn(later, now(), Map.of("pain-score", 10)));
+        assertThat(search("/Flag?patient=" + later).getInt("total")).isZero();
+    }
 }
