@@ -29,6 +29,7 @@ import org.hl7.fhir.r4.model.Subscription.SubscriptionStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.core.NestedExceptionUtils;
 
 /**
  * Delivers the outbox: claims due rows (the head of each subscription's queue, skipping what
@@ -55,6 +56,8 @@ public class NotificationDelivery implements SmartLifecycle {
     private ScheduledExecutorService poller;
     private ExecutorService senders;
     private volatile boolean running;
+    /** The last round failed (logged once until a round succeeds again). */
+    private volatile boolean failing;
 
     NotificationDelivery(NotificationOutbox outbox, ResourceInteractions interactions, ResourceStore store,
                          FhirContext fhir, NotifyProperties properties, MeterRegistry meters) {
@@ -135,8 +138,17 @@ public class NotificationDelivery implements SmartLifecycle {
                     }
                 });
             }
+            if (failing) {
+                failing = false;
+                log.info("Notification delivery resumed");
+            }
         } catch (RuntimeException e) {
-            log.warn("Notification delivery round failed (retried next round): {}", e.getMessage());
+            // e.g. the database is unreachable: said once, not every round
+            if (!failing) {
+                failing = true;
+                log.warn("Notification delivery paused, retrying every {}: {}", properties.pollInterval(),
+                        NestedExceptionUtils.getMostSpecificCause(e).getMessage());
+            }
         }
     }
 
