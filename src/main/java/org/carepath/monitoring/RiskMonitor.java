@@ -18,7 +18,9 @@ import org.carepath.interaction.WriteResult;
 import org.hl7.fhir.instance.model.api.IBase;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Enumerations;
 import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.PlanDefinition;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
@@ -60,7 +62,10 @@ class RiskMonitor implements ResourceWriteListener {
         if (result.outcome() != WriteResult.Outcome.CREATED && result.outcome() != WriteResult.Outcome.UPDATED) {
             return;
         }
-        if (result.resource() instanceof QuestionnaireResponse response) {
+        if (result.resource() instanceof PlanDefinition plan && RiskRules.isRule(plan)
+                && plan.getStatus() == Enumerations.PublicationStatus.ACTIVE) {
+            rules.check(plan);
+        } else if (result.resource() instanceof QuestionnaireResponse response) {
             evaluate(response, patientOf(response.getSubject()), List.of());
             extraction.extract(response);
         } else if (result.resource() instanceof Observation observation) {

@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 import org.carepath.interaction.ResourceInteractions;
 import org.carepath.search.ResourceSearch;
 import org.carepath.store.ResourceStore;
@@ -59,6 +60,18 @@ class RiskRules {
             parsed.computeIfAbsent(row.id() + "/" + row.version(), key -> parse(row)).ifPresent(rules::add);
         }
         return rules;
+    }
+
+    /** Refuses (422) a rule the engine could not evaluate, so nobody believes a broken rule is watching. */
+    void check(PlanDefinition plan) {
+        try {
+            RiskRule rule = RiskRule.from(plan);
+            rule.conditions().forEach(engine::parse);
+            rule.triggers().stream().map(RiskRule.Trigger::condition).filter(c -> c != null).forEach(engine::parse);
+        } catch (IllegalArgumentException e) {
+            throw new UnprocessableEntityException("This eca-rule PlanDefinition cannot be evaluated as a risk rule: "
+                    + e.getMessage());
+        }
     }
 
     private Optional<RiskRule> parse(StoredResource row) {

@@ -259,6 +259,11 @@ public class RiskMonitoringIT extends EndToEndTest {
                     .replace("%resource.item.where(linkId = 'pain-uncontrolled').answer.where(value = true).exists()",
                             "%resource.item.where(linkId = 'pain-score').answer.where(value >= 9).exists()");
         }
+        // a rule the engine cannot evaluate is refused, and nothing is stored
+        fhir().body(rule.replace("answer.where(value >= 9).exists()", "answer.where(value >= ).exists()"))
+                .put("/PlanDefinition/" + id).then().statusCode(422)
+                .body("issue[0].diagnostics", org.hamcrest.Matchers.containsString("Invalid FHIRPath"));
+        fhir().get("/PlanDefinition/" + id).then().statusCode(404);
         fhir().body(rule).put("/PlanDefinition/" + id).then().statusCode(201);
         String patient = enrolledPatient(now().minusDays(2), null);
         post(checkIn(patient, now(), Map.of("pain-score", 9)));

@@ -131,11 +131,17 @@ class SubscriptionIT extends EndToEndTest {
     @Test
     void aSubscriberReceivesTheAlertsItSubscribedTo() throws IOException {
         Subscriber ehr = subscriber(0);
-        String patient = enrolledPatient(now().minusDays(3), null);
+        Subscriber team = subscriber(0);
+        String organization = fhir().body("{\"resourceType\":\"Organization\",\"name\":\"Spine surgery\"}")
+                .post("/Organization").then().statusCode(201).extract().path("id");
+        String patient = enrolledPatient(now().minusDays(3), organization);
         String other = enrolledPatient(now().minusDays(3), null);
         String id = subscribe(subscription("Flag?patient=Patient/" + patient, ehr.endpoint(),
                 "application/fhir+json"));
+        String tasks = subscribe(subscription("Task?owner=Organization/" + organization + "&priority=urgent,asap,stat",
+                team.endpoint(), "application/fhir+xml"));
         await("the handshake made the subscription active", () -> "active".equals(status(id)));
+        await("the handshake made the other subscription active", () -> "active".equals(status(tasks)));
         assertThat(ehr.received).hasSize(1);
         assertThat(ehr.received.get(0).method()).isEqualTo("POST");
         assertThat(ehr.received.get(0).body()).isEmpty();
@@ -155,6 +161,12 @@ class SubscriptionIT extends EndToEndTest {
         assertThat(body.getString("subject.reference")).isEqualTo("Patient/" + patient);
         awaitDrained(id);
         assertThat(ehr.received).hasSize(2);
+
+        // the surgeon's team hears of the care-team Task, as XML
+        String task = fhir().get("/Task?owner=Organization/" + organization).then().extract().path("entry[0].resource.id");
+        await("the Task was delivered", () -> team.received.size() >= 2);
+        assertThat(team.received.get(1).path()).isEqualTo("/hook/Task/" + task);
+        assertThat(team.received.get(1).body()).startsWith("<Task xmlns=\"http://hl7.org/fhir\"");
     }
 
     /** Until the subscription has nothing pending. */
