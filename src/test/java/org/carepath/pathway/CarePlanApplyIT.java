@@ -23,7 +23,7 @@ import static org.hamcrest.Matchers.equalTo;
  * fhir-profiles/resources/PlanDefinition-si-joint-fusion.json (offsets cited per assertion) for a
  * surgery on 2027-03-10 08:00 in Europe/Berlin, where summer time starts on 2027-03-28.
  */
-class CarePlanApplyIT extends EndToEndTest {
+public class CarePlanApplyIT extends EndToEndTest {
 
     private static final String PATHWAY = PathwayPlans.PATHWAY;
     private static final String SURGERY = "2027-03-10T08:00:00+01:00";
@@ -232,7 +232,7 @@ class CarePlanApplyIT extends EndToEndTest {
                 .isEmpty();
     }
 
-    static String procedure(String patient, String cpt, String performed, String identifier) {
+    public static String procedure(String patient, String cpt, String performed, String identifier) {
         return """
                 {"resourceType":"Procedure",%s"status":"preparation",
                  "code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"%s"}]},

@@ -618,6 +618,176 @@ class FhirProfilesContentTest {
     }
   }
 
+  // ------------------------------------------------------------------ the risk rules
+
+  static final String PLAN_TYPES = "http://terminology.hl7.org/CodeSystem/plan-definition-type";
+  static final Pattern LINK_ID = Pattern.compile("linkId\\s*=\\s*'([^']+)'");
+  static final Map<String, String> PRIORITY_BY_URGENCY = Map.of("emergency", "stat", "urgent", "urgent", "review", "routine");
+
+  static List<PlanDefinition> riskRules() {
+    return CONTENT.getDefinitions(PlanDefinition.class).stream()
+        .filter(p -> p.getType().getCoding().stream().anyMatch(c -> PLAN_TYPES.equals(c.getSystem()) && "eca-rule".equals(c.getCode())))
+        .toList();
+  }
+
+  static List<String> ruleExpressions(PlanDefinition rule) {
+    List<String> expressions = new ArrayList<>();
+    for (PlanDefinitionActionComponent action : allActions(rule)) {
+      action.getCondition().forEach(c -> expressions.add(c.getExpression().getExpression()));
+      action.getTrigger().stream().filter(t -> t.hasCondition()).forEach(t -> expressions.add(t.getCondition().getExpression()));
+    }
+    return expressions;
+  }
+
+  @Test
+  void riskRulesAreEcaRulesWithAlertKindUrgencyPriorityTriggersAndFhirPathConditions() {
+    List<PlanDefinition> rules = riskRules();
+    assertTrue(rules.size() >= 10, "the rules of the domain file's warning signs and recovery checks: " + rules.size());
+    Set<String> kinds = conceptChildren("alert-kind");
+    Set<String> urgencies = conceptChildren("alert-urgency");
+    Set<String> kindsCovered = new HashSet<>();
+    var fhirPath = CONTEXT.newFhirPath();
+    StringBuilder problems = new StringBuilder();
+    for (PlanDefinition rule : rules) {
+      String id = rule.getIdElement().getIdPart();
+      if (rule.getAction().size() != 1) {
+        problems.append(id).append(": one action per rule\n");
+        continue;
+      }
+      PlanDefinitionActionComponent action = rule.getActionFirstRep();
+      List<String> codes = action.getCode().stream().flatMap(c -> c.getCoding().stream())
+          .filter(c -> PATHWAY_CS.equals(c.getSystem())).map(Coding::getCode).toList();
+      List<String> kind = codes.stream().filter(kinds::contains).toList();
+      List<String> urgency = codes.stream().filter(urgencies::contains).toList();
+      if (kind.size() != 1 || urgency.size() != 1) {
+        problems.append(id).append(": action.code needs one alert kind and one alert urgency, has ").append(codes).append('\n');
+        continue;
+      }
+      kindsCovered.add(kind.get(0));
+      if (!action.hasPriority() || !PRIORITY_BY_URGENCY.get(urgency.get(0)).equals(action.getPriority().toCode())) {
+        problems.append(id).append(": priority of a ").append(urgency.get(0)).append(" alert is ")
+            .append(PRIORITY_BY_URGENCY.get(urgency.get(0))).append('\n');
+      }
+      if (!action.hasTitle() || !action.hasDescription() || action.getDescription().length() < 40) {
+        problems.append(id).append(": title and a plain-language care-team instruction (description) are required\n");
+      }
+      if (action.getDocumentation().isEmpty() || action.getDocumentation().stream().anyMatch(d -> !d.hasDisplay())
+          || rule.getRelatedArtifact().stream().noneMatch(r -> r.getType() == org.hl7.fhir.r4.model.RelatedArtifact.RelatedArtifactType.CITATION)) {
+        problems.append(id).append(": documentation and relatedArtifact citations naming the sources are required\n");
+      }
+      if (action.getTrigger().isEmpty()) {
+        problems.append(id).append(": no trigger\n");
+      }
+      for (var trigger : action.getTrigger()) {
+        if (trigger.getData().isEmpty() || trigger.getData().stream()
+            .anyMatch(d -> !Set.of("QuestionnaireResponse", "Observation").contains(d.getType()))) {
+          problems.append(id).append(": a trigger names QuestionnaireResponse or Observation data\n");
+        }
+        if (trigger.hasCondition() && !"text/fhirpath".equals(trigger.getCondition().getLanguage())) {
+          problems.append(id).append(": trigger conditions are text/fhirpath\n");
+        }
+      }
+      var applicability = action.getCondition().stream()
+          .filter(c -> c.getKind() == PlanDefinition.ActionConditionKind.APPLICABILITY).toList();
+      if (applicability.isEmpty() || applicability.stream().anyMatch(c -> !"text/fhirpath".equals(c.getExpression().getLanguage())
+          || !c.getExpression().hasDescription())) {
+        problems.append(id).append(": needs applicability conditions in text/fhirpath with a description\n");
+      }
+      for (String expression : ruleExpressions(rule)) {
+        try {
+          fhirPath.parse(expression);
+        } catch (Exception e) {
+          problems.append(id).append(": FHIRPath does not parse: ").append(expression).append(" (").append(e.getMessage()).append(")\n");
+        }
+      }
+      boolean tellsPatient = action.getAction().stream().anyMatch(sub -> sub.hasDescription()
+          && sub.getParticipant().stream().anyMatch(p -> p.getType() == PlanDefinition.ActionParticipantType.PATIENT));
+      if (urgency.get(0).equals("emergency") != tellsPatient) {
+        problems.append(id).append(": an emergency rule (and only one) has a patient-facing sub-action\n");
+      }
+    }
+    if (problems.length() > 0) {
+      fail(problems.toString());
+    }
+    assertEquals(kinds, kindsCovered, "every alert kind has a rule");
+  }
+
+  @Test
+  void everyVariableOfARiskRuleIsADeclaredParameterOrAnEngineFact() {
+    Set<String> engine = new HashSet<>(org.carepath.monitoring.RuleVariables.NAMES);
+    engine.add("resource");
+    for (PlanDefinition rule : riskRules()) {
+      Map<String, Extension> declared = parameters(rule);
+      for (String expression : ruleExpressions(rule)) {
+        Matcher m = PARAMETER_REFERENCE.matcher(expression);
+        while (m.find()) {
+          assertTrue(engine.contains(m.group(1)) || declared.containsKey(m.group(1)),
+              rule.getUrl() + " uses %" + m.group(1) + ", neither a declared parameter nor an engine fact");
+        }
+      }
+      for (Map.Entry<String, Extension> parameter : declared.entrySet()) {
+        String description = ((StringType) parameter.getValue().getExtensionByUrl("description").getValue()).getValue();
+        assertTrue(description.contains("Source") || description.contains("(") , rule.getUrl() + ": " + parameter.getKey() + " names its source");
+        assertTrue(description.length() > 30, rule.getUrl() + ": " + parameter.getKey() + " describes itself");
+        if (parameter.getValue().getExtensionByUrl("value").getValue() instanceof Quantity q) {
+          assertEquals(UCUM, q.getSystem(), parameter.getKey() + " uses UCUM");
+        }
+      }
+    }
+  }
+
+  @Test
+  void everyItemARiskRuleAsksAboutIsInTheCheckIn() {
+    Questionnaire checkIn = (Questionnaire) CONTENT.findByCanonicalUrl(BASE + "/Questionnaire/recovery-check-in").orElseThrow();
+    Set<String> items = new HashSet<>();
+    checkIn.getItem().forEach(i -> items.add(i.getLinkId()));
+    for (PlanDefinition rule : riskRules()) {
+      for (String expression : ruleExpressions(rule)) {
+        Matcher m = LINK_ID.matcher(expression);
+        while (m.find()) {
+          assertTrue(items.contains(m.group(1)), rule.getUrl() + " asks about '" + m.group(1) + "', not an item of the check-in");
+        }
+      }
+    }
+  }
+
+  @Test
+  void everyObservationARiskRuleWatchesIsExtractedFromAQuestionnaire() {
+    Set<String> extracted = new HashSet<>();
+    for (Questionnaire q : CONTENT.getDefinitions(Questionnaire.class)) {
+      List<Questionnaire.QuestionnaireItemComponent> queue = new ArrayList<>(q.getItem());
+      while (!queue.isEmpty()) {
+        var item = queue.remove(0);
+        queue.addAll(item.getItem());
+        Extension mark = item.getExtensionByUrl(BASE + "/StructureDefinition/observation-extract");
+        if (mark != null && ((BooleanType) mark.getValue()).booleanValue()) {
+          assertFalse(item.getCode().isEmpty(), q.getUrl() + ": an extracted item " + item.getLinkId() + " needs a code");
+          item.getCode().forEach(c -> extracted.add(c.getSystem() + "|" + c.getCode()));
+        }
+      }
+    }
+    assertTrue(extracted.containsAll(Set.of("http://loinc.org|72514-3", "http://loinc.org|8310-5", "http://loinc.org|97909-6")), extracted.toString());
+    for (PlanDefinition rule : riskRules()) {
+      for (var trigger : rule.getActionFirstRep().getTrigger()) {
+        for (var data : trigger.getData()) {
+          for (var filter : data.getCodeFilter()) {
+            for (Coding code : filter.getCode()) {
+              assertTrue(extracted.contains(code.getSystem() + "|" + code.getCode()),
+                  rule.getUrl() + " watches " + code.getCode() + ", which no Questionnaire records as an Observation");
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void aRiskRuleWithAnUnknownAlertKindIsRejected() {
+    PlanDefinition rule = riskRules().get(0).copy();
+    rule.getActionFirstRep().getCodeFirstRep().getCodingFirstRep().setCode("no-such-kind");
+    assertRejected(rule, "no-such-kind");
+  }
+
   // ------------------------------------------------------------------ the Questionnaires
 
   @Test
