@@ -11,11 +11,12 @@ import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.RuntimeSearchParam;
 import ca.uhn.fhir.fhirpath.IFhirPath;
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
+import org.carepath.validation.ProfileValidator;
 import org.springframework.stereotype.Component;
 
 /**
- * The search parameters of every resource type: HAPI's built-in R4 definitions, plus the
- * meta-based ones every resource has. Each carries its FHIRPath expression, parsed once.
+ * The search parameters of every resource type: HAPI's built-in R4 definitions, the meta-based
+ * ones every resource has, and the pathway's own SearchParameter resources from fhir-profiles/. Each carries its FHIRPath expression, parsed once.
  */
 @Component
 public class SearchParameters {
@@ -31,8 +32,29 @@ public class SearchParameters {
     private volatile IFhirPath fhirPath;
     private final Map<String, Map<String, SearchParam>> byType = new ConcurrentHashMap<>();
 
-    public SearchParameters(FhirContext fhir) {
+    /** The pathway's own SearchParameters (fhir-profiles/), by base type and code. */
+    private final Map<String, Map<String, SearchParam>> project;
+
+    public SearchParameters(FhirContext fhir, ProfileValidator validator) {
+        this(fhir, validator.content().getDefinitions(org.hl7.fhir.r4.model.SearchParameter.class));
+    }
+
+    SearchParameters(FhirContext fhir, Collection<org.hl7.fhir.r4.model.SearchParameter> own) {
         this.fhir = fhir;
+        Map<String, Map<String, SearchParam>> byBase = new java.util.HashMap<>();
+        for (var definition : own) {
+            if (definition.getStatus() == org.hl7.fhir.r4.model.Enumerations.PublicationStatus.RETIRED) {
+                continue;
+            }
+            RestSearchParameterTypeEnum type = RestSearchParameterTypeEnum.forCode(definition.getType().toCode());
+            Set<String> targets = definition.getTarget().stream().map(t -> t.getValue()).collect(
+                    java.util.stream.Collectors.toUnmodifiableSet());
+            for (var base : definition.getBase()) {
+                byBase.computeIfAbsent(base.getValue(), k -> new LinkedHashMap<>()).put(definition.getCode(),
+                        new SearchParam(definition.getCode(), type, definition.getExpression(), targets));
+            }
+        }
+        this.project = Map.copyOf(byBase);
     }
 
     public Optional<SearchParam> find(String type, String name) {
@@ -98,8 +120,14 @@ public class SearchParameters {
 
     private final Map<String, Set<String>> compartments = new ConcurrentHashMap<>();
 
+    /**
+     * Members CarePath adds to R4's compartments: a patient's Tasks (R4's Patient compartment
+     * lists no Task) are the patient's own to-do list, which patient apps and $everything need.
+     */
+    private static final Map<String, Set<String>> ADDED_MEMBERS = Map.of("Patient/Task", Set.of("patient"));
+
     private Set<String> membership(String compartment, String type) {
-        Set<String> names = new java.util.TreeSet<>();
+        Set<String> names = new java.util.TreeSet<>(ADDED_MEMBERS.getOrDefault(compartment + "/" + type, Set.of()));
         for (RuntimeSearchParam p : fhir.getResourceDefinition(type).getSearchParams()) {
             if (p.getProvidesMembershipInCompartments() != null
                     && p.getProvidesMembershipInCompartments().contains(compartment)
@@ -152,6 +180,9 @@ public class SearchParameters {
             }
             params.put(p.getName(), new SearchParam(p.getName(), p.getParamType(), p.getPath(), p.getTargets()));
         }
+        // the pathway's own, where R4 has none (Flag.status) or the pathway means something else
+        params.putAll(project.getOrDefault(type, Map.of()));
+        params.putAll(project.getOrDefault("Resource", Map.of()));
         return Map.copyOf(params);
     }
 }

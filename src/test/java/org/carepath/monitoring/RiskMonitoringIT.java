@@ -108,14 +108,14 @@ public class RiskMonitoringIT extends EndToEndTest {
 
         JsonPath tasks = search("/Task?patient=" + patient + "&intent=order");
         assertThat(tasks.getInt("total")).isEqualTo(1);
-        assertThat(tasks.getString("entry[0].resource.priority")).isEqualTo("urgent");
+        assertThat(tasks.getString("entry[0].resource.priority")).isEqualTo("asap");
         assertThat(tasks.getString("entry[0].resource.status")).isEqualTo("requested");
         assertThat(tasks.getString("entry[0].resource.focus.reference")).isEqualTo("Flag/" + flagId);
         assertThat(tasks.getString("entry[0].resource.owner.reference")).isEqualTo("Organization/" + organization);
         assertThat(tasks.getString("entry[0].resource.description")).contains("fever");
         assertThat(tasks.getList("entry[0].resource.input.valueReference.reference"))
                 .containsExactly("QuestionnaireResponse/" + response);
-        fhir().get("/Task?owner=Organization/" + organization + "&status=requested&priority=urgent")
+        fhir().get("/Task?owner=Organization/" + organization + "&status=requested&priority=asap")
                 .then().body("total", equalTo(1));
 
         // the answers are also searchable as Observations
@@ -193,7 +193,7 @@ public class RiskMonitoringIT extends EndToEndTest {
         assertThat(basis).hasSize(3).contains("QuestionnaireResponse/" + weekSix);
         assertThat(basis.stream().filter(b -> b.startsWith("Observation/"))).hasSize(2);
         assertThat(search("/Task?patient=" + patient + "&intent=order").getString("entry[0].resource.priority"))
-                .isEqualTo("routine");
+                .isEqualTo("urgent");
 
         // a patient whose pain improved by a clinically important change raises nothing
         String better = enrolledPatient(surgery, null);

@@ -63,11 +63,12 @@ class PatientEverythingIT extends TaggedSearchTest {
         fhir().delete("/Observation/" + deleted).then().statusCode(200);
 
         JsonPath bundle = everything("/Patient/" + r.patient() + "/$everything");
-        assertThat(matches(bundle)).containsExactly(r.patient(), r.observation(), r.plan(), r.flag(), r.answers(), pointing);
+        assertThat(matches(bundle)).containsExactly(r.patient(), r.observation(), r.plan(), r.task(), r.flag(), r.answers(),
+                pointing);
         assertThat(included(bundle)).containsExactlyInAnyOrder(r.practitioner(), r.organization());
-        assertThat(bundle.getInt("total")).isEqualTo(6);
-        assertThat(bundle.getList("entry.resource.id")).doesNotContain(other, othersObservation, deleted)
-                .doesNotContain(r.task()); // R4's patient CompartmentDefinition has no Task
+        assertThat(bundle.getInt("total")).isEqualTo(7);
+        // the Task is there because CarePath adds Tasks to the Patient compartment (R4 lists none)
+        assertThat(bundle.getList("entry.resource.id")).doesNotContain(other, othersObservation, deleted);
 
         JsonPath typed = everything("/Patient/" + r.patient() + "/$everything?_type=Observation,Practitioner");
         assertThat(matches(typed)).containsExactly(r.observation(), pointing);
@@ -85,9 +86,9 @@ class PatientEverythingIT extends TaggedSearchTest {
                 {"resourceType":"CarePlan","id":"%s","status":"completed","intent":"plan","subject":{"reference":"Patient/%s"}}"""
                 .formatted(r.plan(), r.patient()))).put("/CarePlan/" + r.plan()).then().statusCode(200);
 
-        List<String> all = List.of(r.patient(), r.observation(), r.plan(), r.flag(), r.answers());
+        List<String> all = List.of(r.patient(), r.observation(), r.plan(), r.task(), r.flag(), r.answers());
         List<String> changed = new ArrayList<>();
-        String[] types = {"Patient", "Observation", "CarePlan", "Flag", "QuestionnaireResponse"};
+        String[] types = {"Patient", "Observation", "CarePlan", "Task", "Flag", "QuestionnaireResponse"};
         for (int i = 0; i < types.length; i++) {
             Instant updated = Instant.parse(fhir().get("/" + types[i] + "/" + all.get(i)).then().extract().<String>path("meta.lastUpdated"));
             if (!updated.isBefore(since)) {
@@ -98,7 +99,7 @@ class PatientEverythingIT extends TaggedSearchTest {
         assertThat(matches(everything("/Patient/" + r.patient() + "/$everything?_since=" + since))).containsExactlyElementsOf(changed);
 
         JsonPath page = everything("/Patient/" + r.patient() + "/$everything?_count=2");
-        assertThat(page.getInt("total")).isEqualTo(5);
+        assertThat(page.getInt("total")).isEqualTo(6);
         List<String> seen = new ArrayList<>(matches(page));
         String next = link(page, "next");
         while (next != null) {

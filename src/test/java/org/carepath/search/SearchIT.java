@@ -40,6 +40,25 @@ class SearchIT extends TaggedSearchTest {
     }
 
     @Test
+    void thePathwaysOwnSearchParameterFindsOpenAlerts() {
+        newTag();
+        String patient = create("Patient", "{\"resourceType\":\"Patient\"}");
+        String calm = create("Patient", "{\"resourceType\":\"Patient\"}");
+        String open = create("Flag", """
+                {"resourceType":"Flag","status":"active","code":{"text":"fever"},"subject":{"reference":"Patient/%s"}}"""
+                .formatted(patient));
+        create("Flag", """
+                {"resourceType":"Flag","status":"inactive","code":{"text":"fever"},"subject":{"reference":"Patient/%s"}}"""
+                .formatted(calm));
+        // Flag has no status parameter in R4: fhir-profiles/resources/SearchParameter-flag-status.json adds it
+        assertThat(ids("Flag", "status=active")).containsExactly(open);
+        assertThat(ids("Flag", "patient=" + patient + "&status=inactive")).isEmpty();
+        assertThat(ids("Patient", "_has:Flag:patient:status=active")).containsExactly(patient);
+        fhir().get("/metadata").then().statusCode(200).body(
+                "rest[0].resource.find { it.type == 'Flag' }.searchParam.name", org.hamcrest.Matchers.hasItem("status"));
+    }
+
+    @Test
     void stringSearchIsCaseAndAccentInsensitivePrefixUnlessExactOrContains() {
         newTag();
         String muller = create("Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Müller\",\"given\":[\"Anna\"]}]}");

@@ -622,7 +622,7 @@ class FhirProfilesContentTest {
 
   static final String PLAN_TYPES = "http://terminology.hl7.org/CodeSystem/plan-definition-type";
   static final Pattern LINK_ID = Pattern.compile("linkId\\s*=\\s*'([^']+)'");
-  static final Map<String, String> PRIORITY_BY_URGENCY = Map.of("emergency", "stat", "urgent", "urgent", "review", "routine");
+  static final Map<String, String> PRIORITY_BY_URGENCY = Map.of("emergency", "stat", "urgent", "asap", "review", "urgent");
 
   static List<PlanDefinition> riskRules() {
     return CONTENT.getDefinitions(PlanDefinition.class).stream()
