@@ -35,6 +35,7 @@ public class SearchParameters {
     /** The pathway's own SearchParameters (fhir-profiles/), by base type and code. */
     private final Map<String, Map<String, SearchParam>> project;
 
+    @org.springframework.beans.factory.annotation.Autowired
     public SearchParameters(FhirContext fhir, ProfileValidator validator) {
         this(fhir, validator.content().getDefinitions(org.hl7.fhir.r4.model.SearchParameter.class));
     }
