@@ -1,0 +1,168 @@
+package org.carepath.security;
+
+import java.util.List;
+import java.util.Set;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import ca.uhn.fhir.rest.server.interceptor.auth.AuthorizationInterceptor;
+import ca.uhn.fhir.rest.server.interceptor.auth.IAuthRule;
+import ca.uhn.fhir.rest.server.interceptor.auth.IAuthRuleBuilderRuleOp;
+import ca.uhn.fhir.rest.server.interceptor.auth.IAuthRuleBuilderRuleOpClassifier;
+import ca.uhn.fhir.rest.server.interceptor.auth.PolicyEnum;
+import ca.uhn.fhir.rest.server.interceptor.auth.RuleBuilder;
+import org.carepath.security.SmartScopes.Context;
+import org.carepath.security.SmartScopes.Grant;
+import org.carepath.security.SmartScopes.Permission;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.PlanDefinition;
+
+/**
+ * HAPI's rule engine, with the rules of each request built from its token's SMART scopes:
+ * system and user scopes open the types they name; patient scopes open the named types within the
+ * patient's compartment, plus shared content that belongs to no patient. Everything else is denied.
+ */
+class SmartAuthorization extends AuthorizationInterceptor {
+
+    /**
+     * Types outside the Patient compartment that hold no patient's data (definitions, directories,
+     * terminology): a patient scope that names them, or {@code *}, reads them whole. Other types
+     * outside the compartment (Subscription, Bundle, Binary, ...) may carry anyone's data and stay
+     * closed to patient scopes.
+     */
+    static final Set<String> SHARED = Set.of("Questionnaire", "PlanDefinition", "ActivityDefinition", "Library",
+            "StructureDefinition", "ValueSet", "CodeSystem", "ConceptMap", "SearchParameter", "OperationDefinition",
+            "CapabilityStatement", "ImplementationGuide", "NamingSystem", "Medication", "MedicationKnowledge",
+            "Substance", "Organization", "Location", "Practitioner", "PractitionerRole", "HealthcareService",
+            "Endpoint");
+
+    private static final String AUDIT = "AuditEvent";
+
+    private final FhirContext fhir;
+
+    SmartAuthorization(FhirContext fhir) {
+        super(PolicyEnum.DENY);
+        this.fhir = fhir;
+    }
+
+    /** Whether resources of the type can belong to a patient's compartment. */
+    boolean inPatientCompartment(String type) {
+        return type.equals("Patient") || !fhir.getResourceDefinition(type).getSearchParamsForCompartmentName("Patient").isEmpty();
+    }
+
+    @Override
+    public List<IAuthRule> buildRuleList(RequestDetails request) {
+        SmartScopes token = RequestTokens.of(request);
+        RuleBuilder rules = new RuleBuilder();
+        rules.allow("capabilities").metadata();
+        // The audit trail is the server's own record: nobody writes it over REST, and only scopes
+        // that name AuditEvent read it (a wildcard does not).
+        rules.deny("AuditEvent is written by the server only").write().resourcesOfType(AUDIT).withAnyId();
+        rules.deny("AuditEvent is written by the server only").create().resourcesOfType(AUDIT).withAnyId();
+        rules.deny("AuditEvent is written by the server only").delete().resourcesOfType(AUDIT).withAnyId();
+        for (Grant grant : token.grants()) {
+            if (grant.type().equals(AUDIT) && token.usable(grant) && readable(grant)) {
+                read(rules, token, grant, AUDIT);
+            }
+        }
+        rules.deny("AuditEvent needs a scope that names it").read().resourcesOfType(AUDIT).withAnyId();
+
+        for (Grant grant : token.grants()) {
+            if (!token.usable(grant) || grant.type().equals(AUDIT)) {
+                continue;
+            }
+            if (readable(grant)) {
+                read(rules, token, grant, grant.type());
+            }
+            if (grant.allows(Permission.UPDATE)) {
+                write(rules.allow(grant + " update").write(), token, grant);
+            }
+            if (grant.allows(Permission.CREATE)) {
+                write(rules.allow(grant + " create").create(), token, grant);
+            }
+            if (grant.allows(Permission.DELETE)) {
+                write(rules.allow(grant + " delete").delete(), token, grant);
+            }
+        }
+        if (!token.grants().isEmpty()) {
+            // Each entry meets the rules above, as if it came alone.
+            rules.allow("batch and transaction entries").transaction().withAnyOperation().andApplyNormalRules();
+            // ScopeGuard checks what each operation needs; the rules above check what it returns.
+            rules.allow("$validate").operation().named("$validate").onAnyType().andAllowAllResponses();
+            rules.allow("$validate").operation().named("$validate").onAnyInstance().andAllowAllResponses();
+            rules.allow("$apply").operation().named("$apply").onType(PlanDefinition.class)
+                    .andRequireExplicitResponseAuthorization();
+            rules.allow("$apply").operation().named("$apply").onInstancesOfType(PlanDefinition.class)
+                    .andRequireExplicitResponseAuthorization();
+            rules.allow("$everything").operation().named("$everything").onInstancesOfType(Patient.class)
+                    .andRequireExplicitResponseAuthorization();
+        }
+        return rules.build();
+    }
+
+    private static boolean readable(Grant grant) {
+        return grant.allows(Permission.READ) || grant.allows(Permission.SEARCH);
+    }
+
+    private void read(RuleBuilder rules, SmartScopes token, Grant grant, String type) {
+        String name = grant + " read";
+        if (grant.context() != Context.PATIENT) {
+            of(rules.allow(name).read(), type).withAnyId();
+            return;
+        }
+        IdType patient = new IdType("Patient", token.patientId());
+        if (type.equals("*")) {
+            rules.allow(name).read().allResources().inCompartment("Patient", patient);
+            SHARED.forEach(shared -> rules.allow(name).read().resourcesOfType(shared).withAnyId());
+        } else if (SHARED.contains(type)) {
+            rules.allow(name).read().resourcesOfType(type).withAnyId();
+        } else if (inPatientCompartment(type)) {
+            rules.allow(name).read().resourcesOfType(type).inCompartment("Patient", patient);
+        }
+    }
+
+    /** Patient scopes write only inside the patient's compartment, never shared content. */
+    private void write(IAuthRuleBuilderRuleOp op, SmartScopes token, Grant grant) {
+        if (grant.context() != Context.PATIENT) {
+            of(op, grant.type()).withAnyId();
+        } else if (grant.type().equals("*") || inPatientCompartment(grant.type())) {
+            of(op, grant.type()).inCompartment("Patient", new IdType("Patient", token.patientId()));
+        } else {
+            of(op, grant.type()).inCompartment("Patient", new IdType("Patient", "-")); // matches nothing
+        }
+    }
+
+    private static IAuthRuleBuilderRuleOpClassifier of(IAuthRuleBuilderRuleOp op, String type) {
+        return type.equals("*") ? op.allResources() : op.resourcesOfType(type);
+    }
+
+    /**
+     * A patient token asking for a resource outside its compartment learns no more than for an id
+     * that does not exist: 404 for reads, whatever the reason. Refusals of scope stay 403.
+     */
+    @Override
+    protected void handleDeny(RequestDetails request, Verdict decision) {
+        RestOperationTypeEnum operation = request.getRestOperationType();
+        String type = request.getResourceName();
+        SmartScopes token = RequestTokens.of(request);
+        if (type != null && request.getId() != null && compartmentOnly(token, type)
+                && (operation == RestOperationTypeEnum.READ || operation == RestOperationTypeEnum.VREAD
+                || operation == RestOperationTypeEnum.HISTORY_INSTANCE)
+                && token.allows(type, Permission.READ)) {
+            throw new ResourceNotFoundException(new IdType(type, request.getId().getIdPart()));
+        }
+        throw new ForbiddenOperationException("Access denied: the access token's scopes do not reach this resource"
+                + (compartmentOnly(token, type == null ? "*" : type) && token.patientId() != null
+                ? " (patient scopes open Patient/" + token.patientId() + "'s compartment only)" : ""));
+    }
+
+    /** Whether the token sees the type only through patient scopes, i.e. one compartment of it. */
+    static boolean compartmentOnly(SmartScopes token, String type) {
+        return token.grants().stream().filter(g -> token.usable(g) && g.covers(type))
+                .allMatch(g -> g.context() == Context.PATIENT);
+    }
+}
