@@ -153,6 +153,9 @@ class ScopeGuard {
     }
 
     private static void need(SmartScopes token, String type, Permission permission) {
+        if ("AuditEvent".equals(type) && permission != Permission.READ && permission != Permission.SEARCH) {
+            throw new ForbiddenOperationException("AuditEvents are written by the server only");
+        }
         if (type != null && !token.allows(type, permission)) {
             throw new ForbiddenOperationException("The access token has no scope that allows "
                     + permission.name().toLowerCase(java.util.Locale.ROOT) + " on " + type);

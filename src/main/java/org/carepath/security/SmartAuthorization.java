@@ -4,6 +4,11 @@ import java.util.List;
 import java.util.Set;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.rest.server.interceptor.auth.AuthorizationFlagsEnum;
+import ca.uhn.fhir.rest.server.interceptor.auth.IRuleApplier;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.instance.model.api.IIdType;
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
@@ -59,20 +64,8 @@ class SmartAuthorization extends AuthorizationInterceptor {
         SmartScopes token = RequestTokens.of(request);
         RuleBuilder rules = new RuleBuilder();
         rules.allow("capabilities").metadata();
-        // The audit trail is the server's own record: nobody writes it over REST, and only scopes
-        // that name AuditEvent read it (a wildcard does not).
-        rules.deny("AuditEvent is written by the server only").write().resourcesOfType(AUDIT).withAnyId();
-        rules.deny("AuditEvent is written by the server only").create().resourcesOfType(AUDIT).withAnyId();
-        rules.deny("AuditEvent is written by the server only").delete().resourcesOfType(AUDIT).withAnyId();
         for (Grant grant : token.grants()) {
-            if (grant.type().equals(AUDIT) && token.usable(grant) && readable(grant)) {
-                read(rules, token, grant, AUDIT);
-            }
-        }
-        rules.deny("AuditEvent needs a scope that names it").read().resourcesOfType(AUDIT).withAnyId();
-
-        for (Grant grant : token.grants()) {
-            if (!token.usable(grant) || grant.type().equals(AUDIT)) {
+            if (!token.usable(grant)) {
                 continue;
             }
             if (readable(grant)) {
@@ -101,7 +94,32 @@ class SmartAuthorization extends AuthorizationInterceptor {
             rules.allow("$everything").operation().named("$everything").onInstancesOfType(Patient.class)
                     .andRequireExplicitResponseAuthorization();
         }
-        return rules.build();
+        List<IAuthRule> built = new java.util.ArrayList<>();
+        built.add(new AuditTrailRule(token));
+        built.addAll(rules.build());
+        return built;
+    }
+
+    /**
+     * The audit trail is the server's own record: only scopes that name AuditEvent read it (a
+     * wildcard does not), wherever it would appear (search, history, includes, Bundles). Writes
+     * are refused by {@link ScopeGuard}.
+     */
+    private record AuditTrailRule(SmartScopes token) implements IAuthRule {
+
+        @Override
+        public Verdict applyRule(RestOperationTypeEnum operation, RequestDetails request, IBaseResource input,
+                                 IIdType inputId, IBaseResource output, IRuleApplier applier,
+                                 Set<AuthorizationFlagsEnum> flags, Pointcut pointcut) {
+            boolean audit = output != null && AUDIT.equals(request.getFhirContext().getResourceType(output));
+            return audit && !token.allows(AUDIT, Permission.READ) && !token.allows(AUDIT, Permission.SEARCH)
+                    ? new Verdict(PolicyEnum.DENY, this) : null;
+        }
+
+        @Override
+        public String getName() {
+            return "AuditEvent needs a scope that names it";
+        }
     }
 
     private static boolean readable(Grant grant) {
