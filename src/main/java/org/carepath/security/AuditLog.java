@@ -33,7 +33,8 @@ class AuditLog implements SmartLifecycle {
     private final ca.uhn.fhir.context.FhirContext fhir;
     private final Object written = new Object();
     private volatile boolean running;
-    private volatile int inFlight;
+    /** Recorded and not yet stored (or given up on). */
+    private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
     private Thread writer;
 
     AuditLog(ResourceInteractions interactions, TransactionRunner transactions, ca.uhn.fhir.context.FhirContext fhir) {
@@ -43,11 +44,14 @@ class AuditLog implements SmartLifecycle {
     }
 
     void record(AuditEvent event) {
+        pending.incrementAndGet();
         try {
             if (!queue.offer(event, 30, TimeUnit.SECONDS)) {
+                pending.decrementAndGet();
                 log.error("Audit queue full for 30 s; AuditEvent not stored: {}", fhir.newJsonParser().encodeResourceToString(event));
             }
         } catch (InterruptedException e) {
+            pending.decrementAndGet();
             Thread.currentThread().interrupt();
         }
     }
@@ -55,7 +59,7 @@ class AuditLog implements SmartLifecycle {
     /** Waits until every event recorded so far is stored (tests, and shutdown). */
     void flush() {
         synchronized (written) {
-            while (!queue.isEmpty() || inFlight > 0) {
+            while (pending.get() > 0) {
                 if (!running) {
                     writeAll();
                     return;
@@ -80,16 +84,17 @@ class AuditLog implements SmartLifecycle {
                 List<AuditEvent> batch = new ArrayList<>(BATCH);
                 batch.add(first);
                 queue.drainTo(batch, BATCH - 1);
-                inFlight = batch.size();
-                store(batch);
+                try {
+                    store(batch);
+                } finally {
+                    pending.addAndGet(-batch.size());
+                    synchronized (written) {
+                        written.notifyAll();
+                    }
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            } finally {
-                inFlight = 0;
-                synchronized (written) {
-                    written.notifyAll();
-                }
             }
         }
     }
@@ -99,6 +104,7 @@ class AuditLog implements SmartLifecycle {
         queue.drainTo(rest);
         if (!rest.isEmpty()) {
             store(rest);
+            pending.addAndGet(-rest.size());
         }
     }
 

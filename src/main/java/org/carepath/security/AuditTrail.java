@@ -38,6 +38,7 @@ class AuditTrail {
 
     static final String OUTCOME = AuditTrail.class.getName() + ".outcome";
     static final String PATIENTS = AuditTrail.class.getName() + ".patients";
+    static final String CREATED = AuditTrail.class.getName() + ".created";
     /** More patients in one response are summarised by the query; each event stays small. */
     private static final int MAX_PATIENTS = 100;
 
@@ -54,6 +55,9 @@ class AuditTrail {
     public void sent(RequestDetails request, IBaseResource response) {
         if (response != null) {
             patients(request).addAll(patientsOf(response));
+            if (request.getRestOperationType() == RestOperationTypeEnum.CREATE && response.getIdElement().hasIdPart()) {
+                request.getUserData().put(CREATED, fhir.getResourceType(response) + "/" + response.getIdElement().getIdPart());
+            }
         }
     }
 
@@ -91,7 +95,7 @@ class AuditTrail {
         String remote = request instanceof ServletRequestDetails servlet
                 ? servlet.getServletRequest().getRemoteAddr() : null;
         AuditEvent event = base(token, action(operation), interaction(operation), status, message, remote);
-        String what = target(request);
+        String what = request.getUserData().get(CREATED) instanceof String created ? created : target(request);
         var entity = event.addEntity().setType(entityType("2", "System Object"))
                 .setDescription(request.getRequestType() + " " + request.getRequestPath());
         if (what != null) {

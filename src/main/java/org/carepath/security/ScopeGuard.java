@@ -58,7 +58,18 @@ class ScopeGuard {
         }
         String type = request.getResourceName();
         switch (operation) {
-            case READ, VREAD, HISTORY_INSTANCE -> need(token, type, Permission.READ);
+            case READ, VREAD -> need(token, type, Permission.READ);
+            case HISTORY_INSTANCE -> {
+                need(token, type, Permission.READ);
+                if (SmartAuthorization.compartmentOnly(token, type) && request.getId() != null) {
+                    String id = request.getId().getIdPart();
+                    stored(type, id).ifPresent(resource -> {
+                        if (decide(request, RestOperationTypeEnum.READ, null, resource, pointcut) != PolicyEnum.ALLOW) {
+                            throw new ResourceNotFoundException(new IdType(type, id));
+                        }
+                    });
+                }
+            }
             case HISTORY_TYPE -> {
                 need(token, type, Permission.READ);
                 if (SmartAuthorization.compartmentOnly(token, type)) {
@@ -152,11 +163,11 @@ class ScopeGuard {
         }
     }
 
-    private static void need(SmartScopes token, String type, Permission permission) {
+    private void need(SmartScopes token, String type, Permission permission) {
         if ("AuditEvent".equals(type) && permission != Permission.READ && permission != Permission.SEARCH) {
             throw new ForbiddenOperationException("AuditEvents are written by the server only");
         }
-        if (type != null && !token.allows(type, permission)) {
+        if (type != null && (!token.allows(type, permission) || !rules.reachable(token, type))) {
             throw new ForbiddenOperationException("The access token has no scope that allows "
                     + permission.name().toLowerCase(java.util.Locale.ROOT) + " on " + type);
         }

@@ -137,8 +137,8 @@ class SecurityConfig {
                     "WWW-Authenticate"));
             config.setAllowCredentials(false);
             config.setMaxAge(3600L);
-            source.registerCorsConfiguration("/fhir/**", config);
-            source.registerCorsConfiguration("/.well-known/smart-configuration", config);
+            // Paths are matched within each servlet (the FHIR servlet sees /Patient, not /fhir/Patient).
+            source.registerCorsConfiguration("/**", config);
         }
         return source;
     }

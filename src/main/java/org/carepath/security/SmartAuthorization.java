@@ -52,6 +52,17 @@ class SmartAuthorization extends AuthorizationInterceptor {
     SmartAuthorization(FhirContext fhir) {
         super(PolicyEnum.DENY);
         this.fhir = fhir;
+        // Compartment reads are decided on what is returned: a plain server cannot tell from an
+        // id alone whose an instance's history is. ScopeGuard checks types and stored targets first.
+        setFlags(AuthorizationFlagsEnum.DO_NOT_PROACTIVELY_BLOCK_COMPARTMENT_READ_ACCESS);
+    }
+
+    /**
+     * Whether the token can reach resources of the type at all: patient scopes reach the
+     * compartment's types and shared content only.
+     */
+    boolean reachable(SmartScopes token, String type) {
+        return !compartmentOnly(token, type) || SHARED.contains(type) || inPatientCompartment(type);
     }
 
     /** Whether resources of the type can belong to a patient's compartment. */
@@ -96,8 +107,31 @@ class SmartAuthorization extends AuthorizationInterceptor {
         }
         List<IAuthRule> built = new java.util.ArrayList<>();
         built.add(new AuditTrailRule(token));
+        built.add(new NestedSearchResults());
         built.addAll(rules.build());
         return built;
+    }
+
+    /**
+     * The searchset Bundles that answer a batch's GET entries: their entries are checked one by
+     * one (HAPI examines every resource of a response), the Bundle that holds them is no data.
+     */
+    private record NestedSearchResults() implements IAuthRule {
+
+        @Override
+        public Verdict applyRule(RestOperationTypeEnum operation, RequestDetails request, IBaseResource input,
+                                 IIdType inputId, IBaseResource output, IRuleApplier applier,
+                                 Set<AuthorizationFlagsEnum> flags, Pointcut pointcut) {
+            return operation == RestOperationTypeEnum.TRANSACTION
+                    && output instanceof org.hl7.fhir.r4.model.Bundle bundle
+                    && bundle.getType() == org.hl7.fhir.r4.model.Bundle.BundleType.SEARCHSET
+                    ? new Verdict(PolicyEnum.ALLOW, this) : null;
+        }
+
+        @Override
+        public String getName() {
+            return "search results inside a batch response";
+        }
     }
 
     /**
