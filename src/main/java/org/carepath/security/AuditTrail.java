@@ -96,12 +96,13 @@ class AuditTrail {
                 ? servlet.getServletRequest().getRemoteAddr() : null;
         AuditEvent event = base(token, action(operation), interaction(operation), status, message, remote);
         String what = request.getUserData().get(CREATED) instanceof String created ? created : target(request);
+        String query = queryOf(request.getParameters());
         var entity = event.addEntity().setType(entityType("2", "System Object"))
-                .setDescription(request.getRequestType() + " " + request.getRequestPath());
+                .setDescription(request.getRequestType() + " " + request.getRequestPath()
+                        + (query.isEmpty() ? "" : "?" + query));
         if (what != null) {
             entity.setWhat(new Reference(what)).setRole(role("4", "Domain Resource"));
         }
-        String query = queryOf(request.getParameters());
         if (!query.isEmpty()) {
             entity.setQuery(query.getBytes(StandardCharsets.UTF_8)).setRole(role("24", "Query"));
         }
