@@ -94,6 +94,13 @@ class ScopeGuard {
                 checkStored(request, type, request.getId(), RestOperationTypeEnum.DELETE, pointcut);
             }
             case TRANSACTION -> {
+                if (request.getResource() instanceof Bundle bundle && bundle.getType() != Bundle.BundleType.BATCH
+                        && bundle.getType() != Bundle.BundleType.TRANSACTION) {
+                    // as the Bundle processing answers it, before HAPI's rules refuse it with 422
+                    throw new ca.uhn.fhir.rest.server.exceptions.InvalidRequestException(
+                            "Bundle.type must be 'transaction' or 'batch' to be processed, not '"
+                                    + (bundle.getType() == null ? "(missing)" : bundle.getType().toCode()) + "'");
+                }
                 if (request.getResource() instanceof Bundle bundle) {
                     for (BundleEntryComponent entry : bundle.getEntry()) {
                         checkEntry(request, token, entry, pointcut);
