@@ -83,7 +83,10 @@ class ScopeGuard {
                             + " token searches its own resources instead");
                 }
             }
-            case SEARCH_TYPE -> need(token, type, Permission.SEARCH);
+            case SEARCH_TYPE -> {
+                need(token, type, Permission.SEARCH);
+                checkHas(request, token, type);
+            }
             case CREATE -> need(token, type, Permission.CREATE);
             case UPDATE -> {
                 need(token, type, Permission.UPDATE);
@@ -110,6 +113,27 @@ class ScopeGuard {
             case EXTENDED_OPERATION_TYPE, EXTENDED_OPERATION_INSTANCE -> checkOperation(request, token, type, pointcut);
             default -> {
                 // GET_PAGE: its entries are checked on the way out
+            }
+        }
+    }
+
+    /**
+     * A search that narrowing leaves whole (shared content such as Practitioner or Questionnaire)
+     * must not filter by other patients' data through {@code _has}: which practitioners have
+     * observations of patient 456 is that patient's data.
+     */
+    private void checkHas(RequestDetails request, SmartScopes token, String type) {
+        if (SmartAuthorization.compartmentOnly(token, type) && rules.inPatientCompartment(type)) {
+            return; // narrowed to the patient's compartment: _has relates the patient's own resources
+        }
+        for (String name : request.getParameters().keySet()) {
+            String[] parts = name.split(":");
+            for (int i = 0; i + 1 < parts.length; i++) {
+                if (parts[i].equals("_has") && SmartAuthorization.compartmentOnly(token, parts[i + 1])
+                        && rules.inPatientCompartment(parts[i + 1])) {
+                    throw new ForbiddenOperationException("_has over " + parts[i + 1] + " would search other patients'"
+                            + " data: a patient token cannot filter " + type + " by it");
+                }
             }
         }
     }

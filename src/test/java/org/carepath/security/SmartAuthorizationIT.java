@@ -264,6 +264,10 @@ class SmartAuthorizationIT extends EndToEndTest {
         fhirAs(annToken).get("/Patient?_revinclude=Observation:subject&_revinclude=Observation:performer").then()
                 .statusCode(200)
                 .body("entry.resource.id", not(hasItem(bobObservation)));
+        // nor can shared content be filtered by other patients' resources
+        fhirAs(annToken).get("/Practitioner?_has:Observation:performer:patient=" + bob).then().statusCode(403);
+        fhir().get("/Practitioner?_has:Observation:performer:patient=" + bob).then().statusCode(200)
+                .body("entry.resource.id", hasItem(practitioner));
         fhirAs(annToken).get("/Observation?_include=Observation:*").then().statusCode(200)
                 .body("entry.resource.id", not(hasItem(bob)))
                 .body("entry.resource.id", not(hasItem(bobObservation)));
