@@ -33,6 +33,9 @@ public abstract class EndToEndTest {
     @Autowired
     protected JdbcTemplate jdbc;
 
+    @Autowired
+    private org.carepath.security.FhirSecurity security;
+
     /** The server under test trusts the test authorization server's tokens. */
     @DynamicPropertySource
     static void tokenIssuer(DynamicPropertyRegistry registry) {
@@ -46,6 +49,8 @@ public abstract class EndToEndTest {
         RestAssured.basePath = "/fhir";
         RestAssured.enableLoggingOfRequestAndResponseIfValidationFails();
         RestAssured.replaceFiltersWith(TestTokens.DEFAULT_TOKEN);
+        // Earlier tests' AuditEvents are written in the background; let none land in this test's data.
+        security.flushAuditTrail();
     }
 
     protected String baseUrl() {

@@ -21,15 +21,22 @@ public class FhirSecurity {
     private final AuditTrail audit;
     private final AuthorizationServer authorizationServer;
     private final CorsProperties cors;
+    private final AuditLog auditLog;
 
     FhirSecurity(FhirContext fhir, CarePathProperties properties, ResourceInteractions interactions, AuditTrail audit,
-                 AuthorizationServer authorizationServer, CorsProperties cors) {
+                 AuthorizationServer authorizationServer, CorsProperties cors, AuditLog auditLog) {
+        this.auditLog = auditLog;
         this.fhir = fhir;
         this.properties = properties;
         this.interactions = interactions;
         this.audit = audit;
         this.authorizationServer = authorizationServer;
         this.cors = cors;
+    }
+
+    /** Waits until every AuditEvent recorded so far is stored (they are written in the background). */
+    public void flushAuditTrail() {
+        auditLog.flush();
     }
 
     public void registerWith(RestfulServer server) {
