@@ -8,8 +8,17 @@ import org.springframework.util.unit.DataSize;
 @ConfigurationProperties("carepath")
 public record CarePathProperties(@DefaultValue Security security, @DefaultValue Fhir fhir) {
 
-    /** @param enabled reserved for SMART-on-FHIR authorization (not enforced yet) */
-    public record Security(@DefaultValue("true") boolean enabled) {
+    /**
+     * SMART-on-FHIR authorization (org.carepath.security); the token issuer itself is Spring Boot's
+     * {@code spring.security.oauth2.resourceserver.jwt.issuer-uri} / {@code jwk-set-uri}.
+     *
+     * @param enabled               false turns every check off (local trials only; logged loudly)
+     * @param audience              when set, tokens must name it in {@code aud}
+     * @param authorizationEndpoint published in /.well-known/smart-configuration; default: the issuer's
+     * @param tokenEndpoint         published in /.well-known/smart-configuration; default: the issuer's
+     */
+    public record Security(@DefaultValue("true") boolean enabled, String audience, String authorizationEndpoint,
+                           String tokenEndpoint) {
     }
 
     /**

@@ -10,13 +10,17 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 
 import static io.restassured.RestAssured.given;
 
 /**
  * Base of the end-to-end tests: the whole application on a random port, on the PostgreSQL
  * database the test script prepared. Every test makes its own data (random names and
- * identifiers), so tests never depend on each other or on order.
+ * identifiers), so tests never depend on each other or on order. Security is on: tokens come from
+ * a real authorization server ({@link TestTokens}); {@link #fhir()} carries a {@code system/*.*}
+ * token, and so does any other request that names no token.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 public abstract class EndToEndTest {
@@ -29,11 +33,24 @@ public abstract class EndToEndTest {
     @Autowired
     protected JdbcTemplate jdbc;
 
+    @Autowired
+    private org.carepath.security.FhirSecurity security;
+
+    /** The server under test trusts the test authorization server's tokens. */
+    @DynamicPropertySource
+    static void tokenIssuer(DynamicPropertyRegistry registry) {
+        registry.add("spring.security.oauth2.resourceserver.jwt.issuer-uri", TestTokens::issuer);
+        registry.add("carepath.cors.allowed-origins", () -> "https://patient-app.example.org");
+    }
+
     @BeforeEach
     void pointRestAssuredAtServer() {
         RestAssured.port = port;
         RestAssured.basePath = "/fhir";
         RestAssured.enableLoggingOfRequestAndResponseIfValidationFails();
+        RestAssured.replaceFiltersWith(TestTokens.DEFAULT_TOKEN);
+        // Earlier tests' AuditEvents are written in the background; let none land in this test's data.
+        security.flushAuditTrail();
     }
 
     protected String baseUrl() {
@@ -42,7 +59,19 @@ public abstract class EndToEndTest {
 
     /** FHIR bodies are UTF-8; REST Assured would otherwise declare ISO-8859-1. */
     protected static RequestSpecification fhir() {
-        return given().contentType(FHIR_JSON + "; charset=UTF-8").accept(FHIR_JSON);
+        return fhirAs(TestTokens.SYSTEM);
+    }
+
+    /** A FHIR request with this access token. */
+    protected static RequestSpecification fhirAs(String token) {
+        return given().contentType(FHIR_JSON + "; charset=UTF-8").accept(FHIR_JSON)
+                .header("Authorization", "Bearer " + token);
+    }
+
+    /** A FHIR request without any token. */
+    protected static RequestSpecification anonymous() {
+        return given().contentType(FHIR_JSON + "; charset=UTF-8").accept(FHIR_JSON)
+                .header(TestTokens.ANONYMOUS_MARKER, "true");
     }
 
     protected static String unique(String prefix) {

@@ -6,6 +6,7 @@ import org.carepath.interaction.BundleInteractions;
 import org.carepath.interaction.ResourceInteractions;
 import org.carepath.pathway.PathwayPlans;
 import org.carepath.search.SearchParameters;
+import org.carepath.security.FhirSecurity;
 import org.carepath.validation.ProfileValidator;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.info.BuildProperties;
@@ -22,10 +23,11 @@ class FhirServerConfig {
                                                     ResourceInteractions interactions, BundleInteractions bundles,
                                                     SearchResults searches, SearchParameters parameters,
                                                     ProfileValidator validator, PathwayPlans plans,
-                                                    ObjectProvider<BuildProperties> build) {
+                                                    ObjectProvider<BuildProperties> build, FhirSecurity security) {
         String version = build.getIfAvailable() == null ? "dev" : build.getIfAvailable().getVersion();
-        var registration = new ServletRegistrationBean<>(
-                new FhirServer(fhir, properties, interactions, bundles, searches, parameters, validator, plans, version), "/fhir/*");
+        FhirServer server = new FhirServer(fhir, properties, interactions, bundles, searches, parameters, validator, plans, version);
+        security.registerWith(server); // SMART scopes, patient compartments, audit
+        var registration = new ServletRegistrationBean<>(server, "/fhir/*");
         registration.setName("fhir");
         registration.setLoadOnStartup(1);
         return registration;

@@ -91,7 +91,8 @@ class BadInputIT extends EndToEndTest {
         try (var socket = new java.net.Socket("localhost", port)) {
             var out = socket.getOutputStream();
             out.write(("POST /fhir/Patient HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/fhir+json\r\n"
-                    + "Accept: application/fhir+json\r\nContent-Length: 104857600\r\n\r\n{\"resourceType\":")
+                    + "Accept: application/fhir+json\r\nAuthorization: Bearer " + org.carepath.TestTokens.SYSTEM
+                    + "\r\nContent-Length: 104857600\r\n\r\n{\"resourceType\":")
                     .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             out.flush();
             socket.setSoTimeout(10_000);

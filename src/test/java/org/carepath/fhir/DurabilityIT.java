@@ -33,6 +33,9 @@ class DurabilityIT extends EndToEndTest {
                 .redirectErrorStream(true).redirectOutput(new File("target/durability-server.log"));
         builder.environment().put("SERVER_PORT", Integer.toString(port));
         builder.environment().put("SPRING_FLYWAY_ENABLED", "false");
+        // Security on, as deployed: the jar trusts the tests' authorization server (the writes
+        // below carry its system token through the default token filter of EndToEndTest).
+        builder.environment().put("SPRING_SECURITY_OAUTH2_RESOURCESERVER_JWT_ISSUER_URI", org.carepath.TestTokens.issuer());
         Process server = builder.start();
         List<String> ids = new ArrayList<>();
         String family = unique("Durable");

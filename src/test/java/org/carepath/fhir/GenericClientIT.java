@@ -19,7 +19,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class GenericClientIT extends EndToEndTest {
 
     private IGenericClient client() {
-        return FhirContext.forR4Cached().newRestfulGenericClient(baseUrl());
+        IGenericClient client = FhirContext.forR4Cached().newRestfulGenericClient(baseUrl());
+        client.registerInterceptor(new ca.uhn.fhir.rest.client.interceptor.BearerTokenAuthInterceptor(
+                org.carepath.TestTokens.SYSTEM)); // an EHR backend's token
+        return client;
     }
 
     @Test

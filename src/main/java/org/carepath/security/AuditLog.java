@@ -1,0 +1,166 @@
+package org.carepath.security;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.carepath.interaction.ResourceInteractions;
+import org.carepath.interaction.TransactionRunner;
+import org.hl7.fhir.r4.model.AuditEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+/**
+ * Stores AuditEvents off the request path: requests put them on a bounded queue, one writer stores
+ * them in batches (one transaction per batch). A full queue makes requests wait rather than drop
+ * events; a clean shutdown stops after the web server has finished its requests and writes what is
+ * left before the database pool closes.
+ */
+@Component
+class AuditLog implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
+    private static final int CAPACITY = 10_000;
+    private static final int BATCH = 200;
+
+    private final BlockingQueue<AuditEvent> queue = new ArrayBlockingQueue<>(CAPACITY);
+    private final ResourceInteractions interactions;
+    private final TransactionRunner transactions;
+    private final ca.uhn.fhir.context.FhirContext fhir;
+    private final Object written = new Object();
+    private volatile boolean running;
+    /** Recorded and not yet stored (or given up on). */
+    private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
+    private Thread writer;
+
+    AuditLog(ResourceInteractions interactions, TransactionRunner transactions, ca.uhn.fhir.context.FhirContext fhir) {
+        this.fhir = fhir;
+        this.interactions = interactions;
+        this.transactions = transactions;
+    }
+
+    void record(AuditEvent event) {
+        pending.incrementAndGet();
+        try {
+            if (!queue.offer(event, 30, TimeUnit.SECONDS)) {
+                pending.decrementAndGet();
+                log.error("Audit queue full for 30 s; AuditEvent not stored: {}", fhir.newJsonParser().encodeResourceToString(event));
+            }
+        } catch (InterruptedException e) {
+            pending.decrementAndGet();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits until every event recorded so far is stored (tests, and shutdown). */
+    void flush() {
+        synchronized (written) {
+            while (pending.get() > 0) {
+                if (!running) {
+                    writeAll();
+                    return;
+                }
+                try {
+                    written.wait(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    private void run() {
+        while (running || !queue.isEmpty()) {
+            try {
+                AuditEvent first = queue.poll(200, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                List<AuditEvent> batch = new ArrayList<>(BATCH);
+                batch.add(first);
+                queue.drainTo(batch, BATCH - 1);
+                try {
+                    store(batch);
+                } finally {
+                    pending.addAndGet(-batch.size());
+                    synchronized (written) {
+                        written.notifyAll();
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void writeAll() {
+        List<AuditEvent> rest = new ArrayList<>();
+        queue.drainTo(rest);
+        if (!rest.isEmpty()) {
+            store(rest);
+            pending.addAndGet(-rest.size());
+        }
+    }
+
+    /** One transaction per batch; a database outage is retried for a while, then logged whole. */
+    private void store(List<AuditEvent> batch) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                transactions.write(() -> {
+                    batch.forEach(event -> interactions.create(event, null));
+                    return null;
+                });
+                return;
+            } catch (RuntimeException e) {
+                if (attempt >= 5) {
+                    log.error("Could not store {} AuditEvents: {}", batch.size(), e.getMessage());
+                    batch.forEach(event -> log.error("Unstored AuditEvent: {}", fhir.newJsonParser().encodeResourceToString(event)));
+                    return;
+                }
+                try {
+                    Thread.sleep(500L * attempt);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void start() {
+        running = true;
+        writer = new Thread(this::run, "audit-writer");
+        writer.setDaemon(true);
+        writer.start();
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        try {
+            writer.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        writeAll();
+        log.info("Audit log drained");
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Stops after the web server (a higher phase), so the last requests' events are written too. */
+    @Override
+    public int getPhase() {
+        return 0;
+    }
+}
