@@ -87,13 +87,16 @@ public class ResourceSearch {
 
     /**
      * Patient/$everything: the patient (every patient, without an id) and every resource in its
-     * compartment, in key order. {@code _since} keeps what changed since that instant; {@code
+     * compartment but the audit trail, in key order. {@code _since} keeps what changed since that instant; {@code
      * _type} keeps those types. Resources they refer to come along as includes when their type
      * cannot be in a patient compartment (practitioners, organizations, medications, definitions):
      * those that can are shown only when in this patient's compartment.
      */
     public SearchRequest everything(String patientId, Map<String, List<String>> query) {
-        Map<String, Set<String>> members = parameters.compartmentMembers("Patient");
+        Map<String, Set<String>> members = new java.util.TreeMap<>(parameters.compartmentMembers("Patient"));
+        // The audit trail records who looked at the record; it is not part of it (and is read
+        // only with a scope that names it): Patient/[id]/AuditEvent still finds it.
+        members.remove("AuditEvent");
         List<String> wanted = typesOf(query.get("_type"));
         List<String> types = new ArrayList<>();
         for (String type : parameters.resourceTypes()) {

@@ -125,7 +125,18 @@ public class SearchParameters {
      * Members CarePath adds to R4's compartments: a patient's Tasks (R4's Patient compartment
      * lists no Task) are the patient's own to-do list, which patient apps and $everything need.
      */
-    private static final Map<String, Set<String>> ADDED_MEMBERS = Map.of("Patient/Task", Set.of("patient"));
+    private static final Map<String, Set<String>> ADDED_MEMBERS = Map.of("Patient/Task", Set.of("subject"));
+
+    /** Per type, the parameters CarePath adds to a compartment's R4 definition. */
+    public Map<String, Set<String>> compartmentAdditions(String compartment) {
+        Map<String, Set<String>> added = new java.util.TreeMap<>();
+        ADDED_MEMBERS.forEach((key, params) -> {
+            if (key.startsWith(compartment + "/")) {
+                added.put(key.substring(compartment.length() + 1), params);
+            }
+        });
+        return added;
+    }
 
     private Set<String> membership(String compartment, String type) {
         Set<String> names = new java.util.TreeSet<>(ADDED_MEMBERS.getOrDefault(compartment + "/" + type, Set.of()));

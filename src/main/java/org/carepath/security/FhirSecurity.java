@@ -1,7 +1,7 @@
 package org.carepath.security;
 
-import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.server.RestfulServer;
+import org.carepath.search.SearchParameters;
 import org.carepath.CarePathProperties;
 import org.carepath.interaction.ResourceInteractions;
 import org.springframework.stereotype.Component;
@@ -15,7 +15,7 @@ import org.springframework.stereotype.Component;
 @Component
 public class FhirSecurity {
 
-    private final FhirContext fhir;
+    private final SearchParameters parameters;
     private final CarePathProperties properties;
     private final ResourceInteractions interactions;
     private final AuditTrail audit;
@@ -23,10 +23,10 @@ public class FhirSecurity {
     private final CorsProperties cors;
     private final AuditLog auditLog;
 
-    FhirSecurity(FhirContext fhir, CarePathProperties properties, ResourceInteractions interactions, AuditTrail audit,
+    FhirSecurity(SearchParameters parameters, CarePathProperties properties, ResourceInteractions interactions, AuditTrail audit,
                  AuthorizationServer authorizationServer, CorsProperties cors, AuditLog auditLog) {
         this.auditLog = auditLog;
-        this.fhir = fhir;
+        this.parameters = parameters;
         this.properties = properties;
         this.interactions = interactions;
         this.audit = audit;
@@ -44,8 +44,8 @@ public class FhirSecurity {
         if (!properties.security().enabled()) {
             return;
         }
-        SmartAuthorization rules = new SmartAuthorization(fhir);
-        server.registerInterceptor(new SmartSearchNarrowing());
+        SmartAuthorization rules = new SmartAuthorization(parameters);
+        server.registerInterceptor(new SmartSearchNarrowing(parameters));
         server.registerInterceptor(new ScopeGuard(rules, interactions));
         server.registerInterceptor(rules);
         server.registerInterceptor(new SmartCapabilities(authorizationServer, !cors.origins().isEmpty()));

@@ -159,6 +159,11 @@ class ScopeGuard {
             need(token, "CarePlan", Permission.READ);
         } else if ("$everything".equals(name)) {
             need(token, "Patient", Permission.READ);
+            if ((request.getId() == null || !request.getId().hasIdPart()) && token.patientId() != null
+                    && SmartAuthorization.compartmentOnly(token, "Patient")) {
+                throw new ForbiddenOperationException("Patient/$everything covers every patient: a patient token may ask"
+                        + " Patient/" + token.patientId() + "/$everything");
+            }
         }
     }
 
@@ -248,6 +253,13 @@ class ScopeGuard {
                 boolean removed = removeUnseen(request, bundle, operation, pointcut);
                 if (operation == RestOperationTypeEnum.GET_PAGE && (removed || RequestTokens.of(request).patientOnly())) {
                     bundle.setTotalElement(null); // a forged page link must not count others' resources
+                }
+            }
+            case EXTENDED_OPERATION_INSTANCE, EXTENDED_OPERATION_TYPE -> {
+                // $everything answers like a search: what the token may not see is left out
+                if ("$everything".equals(request.getOperation())
+                        && removeUnseen(request, bundle, RestOperationTypeEnum.SEARCH_TYPE, pointcut)) {
+                    bundle.setTotalElement(null);
                 }
             }
             case TRANSACTION -> {

@@ -3,7 +3,7 @@ package org.carepath.security;
 import java.util.List;
 import java.util.Set;
 
-import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.interceptor.auth.CompartmentSearchParameterModifications;
 import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.rest.server.interceptor.auth.AuthorizationFlagsEnum;
 import ca.uhn.fhir.rest.server.interceptor.auth.IRuleApplier;
@@ -19,6 +19,7 @@ import ca.uhn.fhir.rest.server.interceptor.auth.IAuthRuleBuilderRuleOp;
 import ca.uhn.fhir.rest.server.interceptor.auth.IAuthRuleBuilderRuleOpClassifier;
 import ca.uhn.fhir.rest.server.interceptor.auth.PolicyEnum;
 import ca.uhn.fhir.rest.server.interceptor.auth.RuleBuilder;
+import org.carepath.search.SearchParameters;
 import org.carepath.security.SmartScopes.Context;
 import org.carepath.security.SmartScopes.Grant;
 import org.carepath.security.SmartScopes.Permission;
@@ -47,11 +48,15 @@ class SmartAuthorization extends AuthorizationInterceptor {
 
     private static final String AUDIT = "AuditEvent";
 
-    private final FhirContext fhir;
+    private final SearchParameters parameters;
+    /** R4's Patient compartment and what CarePath adds to it (the patient's Tasks), for HAPI's rules. */
+    private final CompartmentSearchParameterModifications additions = new CompartmentSearchParameterModifications();
 
-    SmartAuthorization(FhirContext fhir) {
+    SmartAuthorization(SearchParameters parameters) {
         super(PolicyEnum.DENY);
-        this.fhir = fhir;
+        this.parameters = parameters;
+        parameters.compartmentAdditions("Patient").forEach((type, names) ->
+                names.forEach(name -> additions.addSPToIncludeInCompartment(type, name)));
         // Compartment reads are decided on what is returned: a plain server cannot tell from an
         // id alone whose an instance's history is. ScopeGuard checks types and stored targets first.
         setFlags(AuthorizationFlagsEnum.DO_NOT_PROACTIVELY_BLOCK_COMPARTMENT_READ_ACCESS);
@@ -67,7 +72,7 @@ class SmartAuthorization extends AuthorizationInterceptor {
 
     /** Whether resources of the type can belong to a patient's compartment. */
     boolean inPatientCompartment(String type) {
-        return type.equals("Patient") || !fhir.getResourceDefinition(type).getSearchParamsForCompartmentName("Patient").isEmpty();
+        return type.equals("Patient") || !parameters.compartmentParams("Patient", type).isEmpty();
     }
 
     @Override
@@ -103,6 +108,8 @@ class SmartAuthorization extends AuthorizationInterceptor {
             rules.allow("$apply").operation().named("$apply").onInstancesOfType(PlanDefinition.class)
                     .andRequireExplicitResponseAuthorization();
             rules.allow("$everything").operation().named("$everything").onInstancesOfType(Patient.class)
+                    .andRequireExplicitResponseAuthorization();
+            rules.allow("$everything").operation().named("$everything").onType(Patient.class)
                     .andRequireExplicitResponseAuthorization();
         }
         List<IAuthRule> built = new java.util.ArrayList<>();
@@ -168,12 +175,12 @@ class SmartAuthorization extends AuthorizationInterceptor {
         }
         IdType patient = new IdType("Patient", token.patientId());
         if (type.equals("*")) {
-            rules.allow(name).read().allResources().inCompartment("Patient", patient);
+            rules.allow(name).read().allResources().inModifiedCompartment("Patient", patient, additions);
             SHARED.forEach(shared -> rules.allow(name).read().resourcesOfType(shared).withAnyId());
         } else if (SHARED.contains(type)) {
             rules.allow(name).read().resourcesOfType(type).withAnyId();
         } else if (inPatientCompartment(type)) {
-            rules.allow(name).read().resourcesOfType(type).inCompartment("Patient", patient);
+            rules.allow(name).read().resourcesOfType(type).inModifiedCompartment("Patient", patient, additions);
         }
     }
 
@@ -182,7 +189,7 @@ class SmartAuthorization extends AuthorizationInterceptor {
         if (grant.context() != Context.PATIENT) {
             of(op, grant.type()).withAnyId();
         } else if (grant.type().equals("*") || inPatientCompartment(grant.type())) {
-            of(op, grant.type()).inCompartment("Patient", new IdType("Patient", token.patientId()));
+            of(op, grant.type()).inModifiedCompartment("Patient", new IdType("Patient", token.patientId()), additions);
         } else {
             of(op, grant.type()).inCompartment("Patient", new IdType("Patient", "-")); // matches nothing
         }

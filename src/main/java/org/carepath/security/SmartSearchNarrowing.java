@@ -14,6 +14,7 @@ import ca.uhn.fhir.rest.server.interceptor.auth.SearchNarrowingInterceptor;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import org.carepath.search.SearchParameters;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
 
@@ -25,8 +26,12 @@ import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
  */
 class SmartSearchNarrowing extends SearchNarrowingInterceptor {
 
-    SmartSearchNarrowing() {
+    /** Types CarePath adds to the Patient compartment, with the parameter that places them there. */
+    private final Map<String, String> added = new java.util.HashMap<>();
+
+    SmartSearchNarrowing(SearchParameters parameters) {
         setNarrowConditionalUrls(true);
+        parameters.compartmentAdditions("Patient").forEach((type, names) -> added.put(type, names.iterator().next()));
     }
 
     @Override
@@ -38,6 +43,9 @@ class SmartSearchNarrowing extends SearchNarrowingInterceptor {
         }
         // For Bundles the type is per entry; HAPI asks once per request, so narrow whenever the
         // token's data access is patient-only.
+        if (type != null && added.containsKey(type)) {
+            return null; // narrowed in hookIncomingRequestPostProcessed: HAPI knows only R4's compartment
+        }
         boolean narrow = type == null || type.isEmpty() ? token.patientOnly()
                 : SmartAuthorization.compartmentOnly(token, type);
         return narrow ? new AuthorizedList().addCompartment("Patient/" + token.patientId()) : null;
@@ -52,6 +60,7 @@ class SmartSearchNarrowing extends SearchNarrowingInterceptor {
     public void hookIncomingRequestPostProcessed(RequestDetails request, HttpServletRequest servletRequest,
                                                  HttpServletResponse servletResponse) throws AuthenticationException {
         super.hookIncomingRequestPostProcessed(request, servletRequest, servletResponse);
+        narrowAddedMember(request);
         String[] ids = request.getParameters().get("_id");
         if (ids != null && request.getResourceName() != null
                 && request.getRestOperationType() == RestOperationTypeEnum.SEARCH_TYPE) {
@@ -64,6 +73,27 @@ class SmartSearchNarrowing extends SearchNarrowingInterceptor {
             parameters.put("_id", plain);
             request.setParameters(parameters);
         }
+    }
+
+    /**
+     * A search of a type CarePath adds to the Patient compartment (Task) by a patient token gets
+     * the patient as one more criterion (AND), whatever else the client asked.
+     */
+    private void narrowAddedMember(RequestDetails request) {
+        String type = request.getResourceName();
+        SmartScopes token = RequestTokens.of(request);
+        if (type == null || !added.containsKey(type) || token.patientId() == null
+                || !SmartAuthorization.compartmentOnly(token, type)
+                || request.getRestOperationType() != RestOperationTypeEnum.SEARCH_TYPE) {
+            return;
+        }
+        Map<String, String[]> parameters = new LinkedHashMap<>(request.getParameters());
+        String name = added.get(type);
+        String[] given = parameters.getOrDefault(name, new String[0]);
+        String[] narrowed = java.util.Arrays.copyOf(given, given.length + 1);
+        narrowed[given.length] = "Patient/" + token.patientId();
+        parameters.put(name, narrowed);
+        request.setParameters(parameters);
     }
 
     /**

@@ -73,6 +73,27 @@ class SmartAuthorizationIT extends EndToEndTest {
                  "valueInteger":4}""".formatted(identifier, patient, practitioner);
     }
 
+    private String task(String patient) {
+        return fhir().body("""
+                {"resourceType":"Task","status":"requested","intent":"plan","description":"Walk today",
+                 "for":{"reference":"Patient/%s"}}""".formatted(patient))
+                .post("/Task").then().statusCode(201).extract().path("id");
+    }
+
+    @Test
+    void aPatientSeesTheirOwnTasksOnlyThoughR4LeavesTaskOutOfTheCompartment() {
+        String annTask = task(ann);
+        String bobTask = task(bob);
+        fhirAs(annToken).get("/Task/" + annTask).then().statusCode(200);
+        fhirAs(annToken).get("/Task/" + bobTask).then().statusCode(404);
+        assertThat(fhirAs(annToken).get("/Task?status=requested&_count=100").then().statusCode(200)
+                .extract().jsonPath().getList("entry.resource.id", String.class)).containsExactly(annTask);
+        assertThat(fhirAs(annToken).get("/Task?patient=" + bob).then().extract().jsonPath()
+                .getList("entry.resource.id", String.class)).isEmpty();
+        assertThat(fhirAs(annToken).get("/Patient/" + ann + "/$everything").then().statusCode(200)
+                .extract().jsonPath().getList("entry.resource.id", String.class)).contains(annTask).doesNotContain(bobTask);
+    }
+
     // --- tokens -------------------------------------------------------------------------------
 
     @Test
