@@ -1,6 +1,7 @@
 package org.carepath.security;
 
 import java.util.Iterator;
+import java.util.List;
 import java.util.Optional;
 
 import ca.uhn.fhir.interceptor.api.Hook;
@@ -10,9 +11,12 @@ import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import ca.uhn.fhir.rest.server.interceptor.auth.PolicyEnum;
 import org.carepath.interaction.ResourceInteractions;
+import org.carepath.store.HistoryQuery;
+import org.carepath.store.StoredResource;
 import org.carepath.security.SmartScopes.Permission;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Bundle;
@@ -58,7 +62,12 @@ class ScopeGuard {
         }
         String type = request.getResourceName();
         switch (operation) {
-            case READ, VREAD -> need(token, type, Permission.READ);
+            case READ, VREAD -> {
+                need(token, type, Permission.READ);
+                if (SmartAuthorization.compartmentOnly(token, type) && request.getId() != null) {
+                    hideAnotherPatientsDeleted(request, type, request.getId().getIdPart(), pointcut);
+                }
+            }
             case HISTORY_INSTANCE -> {
                 need(token, type, Permission.READ);
                 if (SmartAuthorization.compartmentOnly(token, type) && request.getId() != null) {
@@ -225,6 +234,27 @@ class ScopeGuard {
                         + " is outside the patient's compartment");
             }
         });
+    }
+
+    /**
+     * A deleted resource answers 410, which would tell a patient token that another patient's
+     * resource existed: judged by its last live version, it is 404 unless it was the patient's own.
+     */
+    private void hideAnotherPatientsDeleted(RequestDetails request, String type, String id, Pointcut pointcut) {
+        try {
+            interactions.read(type, id);
+        } catch (ResourceGoneException gone) {
+            List<StoredResource> versions = interactions.history(new HistoryQuery(type, id, null, null), 0, 100);
+            boolean own = versions.stream().filter(v -> !v.deleted()).findFirst()
+                    .map(interactions::decode)
+                    .map(last -> decide(request, RestOperationTypeEnum.READ, null, last, pointcut) == PolicyEnum.ALLOW)
+                    .orElse(false);
+            if (!own) {
+                throw new ResourceNotFoundException(new IdType(type, id));
+            }
+        } catch (BaseServerResponseException notFound) {
+            // unknown ids answer 404 as they are
+        }
     }
 
     private Optional<IBaseResource> stored(String type, String id) {

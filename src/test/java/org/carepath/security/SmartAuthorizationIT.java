@@ -94,6 +94,15 @@ class SmartAuthorizationIT extends EndToEndTest {
                 .extract().jsonPath().getList("entry.resource.id", String.class)).contains(annTask).doesNotContain(bobTask);
     }
 
+    @Test
+    void anotherPatientsDeletedResourceIsNotFoundButTheirOwnIsGone() {
+        fhir().delete("/Observation/" + bobObservation).then().statusCode(200);
+        fhir().delete("/Observation/" + annObservation).then().statusCode(200);
+        fhirAs(annToken).get("/Observation/" + bobObservation).then().statusCode(404);
+        fhirAs(annToken).get("/Observation/" + annObservation).then().statusCode(410);
+        fhir().get("/Observation/" + bobObservation).then().statusCode(410);
+    }
+
     // --- tokens -------------------------------------------------------------------------------
 
     @Test
