@@ -81,10 +81,11 @@ public class ResourceSearch {
         }
         List<Include> includes = new ArrayList<>();
         query.forEach((name, values) -> {
-            String[] parts = name.split(":");
-            if (parts[0].equals("_include") || parts[0].equals("_revinclude")) {
-                boolean iterate = parts.length > 1 && (parts[1].equals("iterate") || parts[1].equals("recurse"));
-                values.forEach(v -> includes.add(include(parts[0].equals("_revinclude"), v, iterate)));
+            String base = SearchCriteria.baseName(name);
+            if (base.equals("_include") || base.equals("_revinclude")) {
+                String modifier = name.substring(base.length());
+                boolean iterate = modifier.equals(":iterate") || modifier.equals(":recurse");
+                values.forEach(v -> includes.add(include(base.equals("_revinclude"), v, iterate)));
             }
         });
         return new SearchRequest(type, List.copyOf(parsed.criteria), List.copyOf(sort), List.copyOf(includes),
@@ -148,6 +149,36 @@ public class ResourceSearch {
      * exact place and concurrent inserts neither repeat nor skip rows on later pages.
      */
     public Page page(SearchRequest request, Cursor cursor, int limit) {
+        PageQuery query = pageQuery(request, cursor, limit);
+        boolean backward = cursor != null && cursor.backward();
+        List<String> sortColumns = query.sortColumns();
+        List<Long> keys = new ArrayList<>();
+        List<List<String>> values = new ArrayList<>();
+        jdbc.query(query.sql(), query.params(), (ResultSet rs) -> {
+            keys.add(rs.getLong("k"));
+            List<String> row = new ArrayList<>();
+            for (int i = 0; i < sortColumns.size(); i++) {
+                row.add(text(rs, sortColumns.get(i)));
+            }
+            values.add(row);
+        });
+        boolean more = keys.size() > limit;
+        if (more) {
+            keys.remove(limit);
+            values.remove(limit);
+        }
+        if (backward) {
+            Collections.reverse(keys);
+            Collections.reverse(values);
+        }
+        return new Page(keys, values, more);
+    }
+
+    /** The SQL of one page and its bind values; built apart from running it, so it can be tested alone. */
+    record PageQuery(String sql, MapSqlParameterSource params, List<String> sortColumns) {
+    }
+
+    PageQuery pageQuery(SearchRequest request, Cursor cursor, int limit) {
         SearchSql sql = new SearchSql(request.type());
         request.criteria().forEach(sql::add);
         boolean backward = cursor != null && cursor.backward();
@@ -169,26 +200,7 @@ public class ResourceSearch {
         String query = "SELECT * FROM (SELECT " + String.join(", ", select)
                 + " FROM resource r WHERE r.res_type = " + sql.type() + " AND NOT r.deleted" + sql.where()
                 + ") q WHERE " + after + " ORDER BY " + String.join(", ", order) + " LIMIT :limit";
-        List<Long> keys = new ArrayList<>();
-        List<List<String>> values = new ArrayList<>();
-        jdbc.query(query, sql.params, (ResultSet rs) -> {
-            keys.add(rs.getLong("k"));
-            List<String> row = new ArrayList<>();
-            for (int i = 0; i < sortColumns.size(); i++) {
-                row.add(text(rs, sortColumns.get(i)));
-            }
-            values.add(row);
-        });
-        boolean more = keys.size() > limit;
-        if (more) {
-            keys.remove(limit);
-            values.remove(limit);
-        }
-        if (backward) {
-            Collections.reverse(keys);
-            Collections.reverse(values);
-        }
-        return new Page(keys, values, more);
+        return new PageQuery(query, sql.params, sortColumns);
     }
 
     /** Ascending sorts use the lowest of a resource's values, descending the highest (FHIR's rule). */
@@ -244,7 +256,16 @@ public class ResourceSearch {
         return "(" + String.join(" AND ", all) + ")";
     }
 
+    /** A cursor's sort value as the column's type; cursors come back from clients, so they may be anything. */
     private static Object typed(SortKey key, String value) {
+        try {
+            return parseTyped(key, value);
+        } catch (RuntimeException e) {
+            throw new InvalidRequestException("Malformed page cursor");
+        }
+    }
+
+    private static Object parseTyped(SortKey key, String value) {
         if (key.param() == null) {
             return key.name().equals("_lastUpdated") ? Timestamp.from(Instant.parse(value)) : value;
         }
