@@ -307,11 +307,12 @@ public class BundleInteractions {
         }
     }
 
-    private static void requireResource(Planned plan) {
+    private void requireResource(Planned plan) {
         if (plan.resource == null) {
             throw new InvalidRequestException("Bundle entry " + plan.index + ": " + plan.method.toCode()
                     + " needs a resource");
         }
+        resources.rejectUnstorableText(plan.resource);
     }
 
     private static String[] typeAndId(String url, int index) {

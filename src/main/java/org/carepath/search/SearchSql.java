@@ -16,6 +16,9 @@ import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
  */
 final class SearchSql {
 
+    /** Digits before or after the decimal point a search number may have. */
+    private static final int MAX_DIGITS = 1000;
+
     final MapSqlParameterSource params;
     private final List<String> conditions = new ArrayList<>();
     private final String alias;
@@ -245,8 +248,13 @@ final class SearchSql {
         } catch (NumberFormatException e) {
             throw new InvalidRequestException("Invalid number '" + raw + "'");
         }
+        // PostgreSQL's numeric, and any value a resource can hold, stays far inside these bounds;
+        // beyond them the interval arithmetic below overflows.
+        if (Math.abs((long) value.precision() - value.scale()) > MAX_DIGITS || Math.abs(value.scale()) > MAX_DIGITS) {
+            throw new InvalidRequestException("Number out of range: '" + raw + "'");
+        }
         // A number stands for the interval its precision implies: 100 is [99.5, 100.5).
-        BigDecimal half = BigDecimal.ONE.movePointLeft(Math.max(value.scale(), 0)).divide(BigDecimal.valueOf(2));
+        BigDecimal half = BigDecimal.valueOf(5, Math.max(value.scale(), 0) + 1);
         String low = bind(value.subtract(half));
         String high = bind(value.add(half));
         String exact = bind(value);
