@@ -365,6 +365,21 @@ class BadInputIT extends EndToEndTest {
         }
     }
 
+    /** Long values are valid FHIR: stored whole and found again, however long the index keys would be. */
+    @Test
+    void hugeButValidValuesAreStoredAndFound() {
+        String longValue = "v".repeat(3_000) + unique("");
+        String longSystem = "urn:carepath:test:" + "s".repeat(3_000);
+        String family = unique("Long") + "é".repeat(100_000);
+        String id = fhir().body("""
+                {"resourceType":"Patient","identifier":[{"system":"%s","value":"%s"}],"name":[{"family":"%s"}]}"""
+                .formatted(longSystem, longValue, family)).post("/Patient").then().statusCode(201).extract().path("id");
+        fhir().get("/Patient/" + id).then().statusCode(200).body("name[0].family", equalTo(family));
+        fhir().get("/Patient?identifier=" + longSystem + "|" + longValue).then().statusCode(200)
+                .body("total", equalTo(1)).body("entry[0].resource.id", equalTo(id));
+        fhir().get("/Patient?family=" + family.substring(0, 20)).then().statusCode(200).body("total", equalTo(1));
+    }
+
     @Test
     void doctypeInUtf16IsRefusedToo() {
         Map<String, Integer> before = rowCounts();

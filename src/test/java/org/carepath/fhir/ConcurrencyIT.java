@@ -71,7 +71,7 @@ class ConcurrencyIT extends EndToEndTest {
     @Test
     void ifMatchWritersThatRetryOnConflictLoseNoUpdateAndLeaveContiguousVersions() throws Exception {
         String id = createPatient("Counter", unique("mrn"));
-        int rounds = 3;
+        int rounds = 2;
         List<Integer> conflicts = runConcurrently(writer -> () -> {
             int seen412 = 0;
             for (int done = 0; done < rounds; ) {
@@ -117,7 +117,7 @@ class ConcurrencyIT extends EndToEndTest {
         String family = unique("Tx");
         List<Integer> statuses = runConcurrently(writer -> () -> {
             int status = 0;
-            for (int round = 0; round < 3; round++) {
+            for (int round = 0; round < 2; round++) {
                 String first = writer % 2 == 0 ? a : b;
                 String second = writer % 2 == 0 ? b : a;
                 String uuid = "urn:uuid:" + java.util.UUID.randomUUID();
