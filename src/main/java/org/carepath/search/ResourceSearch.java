@@ -70,6 +70,13 @@ public class ResourceSearch {
         if (!parameters.isResourceType(type)) {
             throw new InvalidRequestException("Unknown resource type '" + type + "'");
         }
+        // Nothing stored can hold U+0000, and PostgreSQL refuses it even as a bind value.
+        query.forEach((name, values) -> {
+            if (name.indexOf('\u0000') >= 0 || values.stream().anyMatch(v -> v != null && v.indexOf('\u0000') >= 0)) {
+                throw new InvalidRequestException("Search parameter '" + name.replace('\u0000', ' ')
+                        + "' must not contain the NUL character (U+0000)");
+            }
+        });
         SearchCriteria parsed = SearchCriteria.parse(parameters, type, query);
         List<SortKey> sort = new ArrayList<>();
         for (String value : query.getOrDefault("_sort", List.of())) {

@@ -168,10 +168,10 @@ final class SearchSql {
         }
         List<String> parts = splitUnescaped(value, '|');
         if (parts.size() == 1) {
-            return "i.code = " + bind(parts.get(0));
+            return "i.code = " + bind(IndexRows.clipKey(parts.get(0)));
         }
-        String system = parts.get(0);
-        String code = parts.get(1);
+        String system = IndexRows.clipKey(parts.get(0));
+        String code = IndexRows.clipKey(parts.get(1));
         if (system.isEmpty()) {
             return "(i.code = " + bind(code) + " AND i.system IS NULL)";
         }
@@ -206,8 +206,9 @@ final class SearchSql {
         if (targetType == null && c.param().targets().size() == 1) {
             targetType = c.param().targets().iterator().next();
         }
-        return targetType == null ? "i.target_id = " + bind(id)
-                : "(i.target_id = " + bind(id) + " AND i.target_type = " + bind(targetType) + ")";
+        return targetType == null ? "i.target_id = " + bind(IndexRows.clipKey(id))
+                : "(i.target_id = " + bind(IndexRows.clipKey(id)) + " AND i.target_type = "
+                + bind(IndexRows.clipKey(targetType)) + ")";
     }
 
     private String uriCondition(String modifier, String value) {

@@ -268,7 +268,8 @@ class BadInputIT extends EndToEndTest {
                 "/Observation?value-quantity=ap1e-2147483647", "/RiskAssessment?probability=1E-999999999",
                 "/Patient?family:nonsense=x", "/Patient?identifier:text:x=1",
                 "/Patient?general-practitioner.name.name.name.name=x", "/Patient?_has:Observation=x",
-                "/Patient?_has:Banana:subject:code=x", "/Patient?active:missing=maybe",
+                "/Patient?_has:Banana:subject:code=x", "/Patient?active:missing=maybe", "/Patient?family=x%00y",
+                "/PlanDefinition/$apply?url=http://x%00&subject=Patient/1", "/Patient?na%00me=x",
                 "/?_getpages=" + laterPage, "/?_getpages=" + laterNumberPage);
     }
 
@@ -368,16 +369,28 @@ class BadInputIT extends EndToEndTest {
     /** Long values are valid FHIR: stored whole and found again, however long the index keys would be. */
     @Test
     void hugeButValidValuesAreStoredAndFound() {
-        String longValue = "v".repeat(3_000) + unique("");
-        String longSystem = "urn:carepath:test:" + "s".repeat(3_000);
-        String family = unique("Long") + "é".repeat(100_000);
+        // random text, which PostgreSQL cannot compress below its index row limit
+        String longValue = randomText(4_000);
+        String longSystem = "urn:carepath:test:" + randomText(3_000);
+        String family = unique("Long") + "\u00e9".repeat(100_000);
         String id = fhir().body("""
-                {"resourceType":"Patient","identifier":[{"system":"%s","value":"%s"}],"name":[{"family":"%s"}]}"""
-                .formatted(longSystem, longValue, family)).post("/Patient").then().statusCode(201).extract().path("id");
+                {"resourceType":"Patient","identifier":[{"system":"%s","value":"%s"}],"name":[{"family":"%s"}],
+                 "generalPractitioner":[{"reference":"Practitioner/%s"}]}"""
+                .formatted(longSystem, longValue, family, randomText(3_000)))
+                .post("/Patient").then().statusCode(201).extract().path("id");
         fhir().get("/Patient/" + id).then().statusCode(200).body("name[0].family", equalTo(family));
-        fhir().get("/Patient?identifier=" + longSystem + "|" + longValue).then().statusCode(200)
-                .body("total", equalTo(1)).body("entry[0].resource.id", equalTo(id));
+        RestAssured.given().contentType("application/x-www-form-urlencoded").accept(FHIR_JSON)
+                .formParam("identifier", longSystem + "|" + longValue).post("/Patient/_search")
+                .then().statusCode(200).body("total", equalTo(1)).body("entry[0].resource.id", equalTo(id));
         fhir().get("/Patient?family=" + family.substring(0, 20)).then().statusCode(200).body("total", equalTo(1));
+    }
+
+    private static String randomText(int length) {
+        StringBuilder text = new StringBuilder();
+        while (text.length() < length) {
+            text.append(java.util.UUID.randomUUID().toString().replace("-", ""));
+        }
+        return text.substring(0, length);
     }
 
     @Test
