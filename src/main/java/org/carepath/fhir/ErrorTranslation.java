@@ -42,7 +42,7 @@ class ErrorTranslation {
             return new UnclassifiedServerFailureException(413, tooLarge.getMessage());
         }
         if (cause instanceof DataFormatException format) {
-            return new InvalidRequestException("Invalid FHIR content: " + format.getMessage());
+            return new InvalidRequestException("Invalid FHIR content: " + clean(format.getMessage()));
         }
         if (DatabaseFailures.isUnavailable(cause)) {
             log.warn("Database unavailable: {}", cause.getMessage());
