@@ -68,6 +68,10 @@ public class Soak {
         for (int i = 0; i < 20; i++) {
             enrolNew(); // something to read and search from the first second
         }
+        if (patients.isEmpty()) {
+            errorKinds.forEach((k, v) -> System.out.println("errors " + k + ": " + v.get()));
+            throw new IllegalStateException("no patient could be enrolled: see the server log");
+        }
         long end = System.currentTimeMillis() + seconds * 1000;
         List<Thread> threads = new ArrayList<>();
         for (int c = 0; c < clients; c++) {

@@ -41,7 +41,7 @@ final class PrimitiveSyntax {
             return; // resource ids are checked where the interaction takes them, with the URL's
         }
         String type = primitive.fhirType();
-        if (UNCHECKED.contains(type)) {
+        if (type == null || UNCHECKED.contains(type)) {
             return;
         }
         Optional<Pattern> rule = rules.computeIfAbsent(type, this::rule);

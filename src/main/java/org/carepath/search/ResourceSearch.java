@@ -62,7 +62,19 @@ public class ResourceSearch {
 
     /** The criteria in a canonical order, so equal criteria written differently lock alike. */
     public String normalizeCriteria(String type, String criteria) {
-        return new TreeMap<>(QueryStrings.parse(criteria)).toString();
+        Map<String, List<String>> query = QueryStrings.parse(criteria);
+        rejectNul(query); // the lock key is text too
+        return new TreeMap<>(query).toString();
+    }
+
+    /** Nothing stored can hold U+0000, and PostgreSQL refuses it even as a bind value. */
+    private static void rejectNul(Map<String, List<String>> query) {
+        query.forEach((name, values) -> {
+            if (name.indexOf('\u0000') >= 0 || values.stream().anyMatch(v -> v != null && v.indexOf('\u0000') >= 0)) {
+                throw new InvalidRequestException("Search parameter '" + name.replace('\u0000', ' ')
+                        + "' must not contain the NUL character (U+0000)");
+            }
+        });
     }
 
     /** Parses a search; parameter names it does not know are listed rather than failing. */
@@ -70,13 +82,7 @@ public class ResourceSearch {
         if (!parameters.isResourceType(type)) {
             throw new InvalidRequestException("Unknown resource type '" + type + "'");
         }
-        // Nothing stored can hold U+0000, and PostgreSQL refuses it even as a bind value.
-        query.forEach((name, values) -> {
-            if (name.indexOf('\u0000') >= 0 || values.stream().anyMatch(v -> v != null && v.indexOf('\u0000') >= 0)) {
-                throw new InvalidRequestException("Search parameter '" + name.replace('\u0000', ' ')
-                        + "' must not contain the NUL character (U+0000)");
-            }
-        });
+        rejectNul(query);
         SearchCriteria parsed = SearchCriteria.parse(parameters, type, query);
         List<SortKey> sort = new ArrayList<>();
         for (String value : query.getOrDefault("_sort", List.of())) {
