@@ -34,6 +34,8 @@ import java.util.regex.Pattern;
 public class Soak {
 
     static final String CHECK_IN = "https://carepath.org/fhir/Questionnaire/recovery-check-in";
+    static final java.time.format.DateTimeFormatter DATE_TIME =
+            java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssXXX");
     static final Pattern ID = Pattern.compile("\"id\"\\s*:\\s*\"([^\"]+)\"");
 
     record Enrolled(String patient, String procedure, LocalDate surgery) {
@@ -125,7 +127,7 @@ public class Soak {
                 call("search-tasks", "GET", "/Task?patient=" + p.patient() + "&status=requested&_count=10", null);
             } else if (dice < 60) {
                 call("search-observations", "GET", "/Observation?patient=" + p.patient()
-                        + "&code=http://loinc.org|72514-3&_sort=-date&_count=10", null);
+                        + "&code=http://loinc.org%7C72514-3&_sort=-date&_count=10", null);
             } else if (dice < 85) {
                 checkIn(p, rnd);
             } else if (dice < 95) {
@@ -138,18 +140,27 @@ public class Soak {
         }
     }
 
+    /** The recovery check-in as the patient app sends it (the answers of the pathway's Questionnaire). */
     static void checkIn(Enrolled p, ThreadLocalRandom rnd) throws Exception {
         int pain = rnd.nextInt(11);
+        String now = java.time.OffsetDateTime.now().format(DATE_TIME);
+        StringBuilder items = new StringBuilder("{\"linkId\":\"temperature\",\"answer\":[{\"valueDecimal\":%.1f}]}"
+                .formatted(36.2 + rnd.nextInt(25) / 10.0));
+        for (String yesNo : new String[] {"fever", "wound-redness-swelling-drainage", "joint-warmth-swelling",
+                "leg-numbness-weakness", "bowel-bladder-change", "calf-pain-swelling", "chest-pain-breathless",
+                "pain-uncontrolled"}) {
+            items.append(",{\"linkId\":\"%s\",\"answer\":[{\"valueBoolean\":%s}]}".formatted(yesNo, rnd.nextInt(20) == 0));
+        }
+        items.append(",{\"linkId\":\"pain-score\",\"answer\":[{\"valueInteger\":%d}]}".formatted(pain));
         call("check-in", "POST", "/QuestionnaireResponse", """
                 {"resourceType":"QuestionnaireResponse","questionnaire":"%s","status":"completed",
-                 "subject":{"reference":"Patient/%s"},"authored":"%s",
-                 "item":[{"linkId":"pain","text":"Pain today (0-10)","answer":[{"valueInteger":%d}]}]}"""
-                .formatted(CHECK_IN, p.patient(), java.time.OffsetDateTime.now().withNano(0), pain));
+                 "subject":{"reference":"Patient/%s"},"authored":"%s","item":[%s]}"""
+                .formatted(CHECK_IN, p.patient(), now, items));
         call("observation", "POST", "/Observation", """
                 {"resourceType":"Observation","status":"final",
                  "code":{"coding":[{"system":"http://loinc.org","code":"72514-3","display":"Pain severity 0-10"}]},
                  "subject":{"reference":"Patient/%s"},"effectiveDateTime":"%s","valueInteger":%d}"""
-                .formatted(p.patient(), java.time.OffsetDateTime.now().withNano(0), pain));
+                .formatted(p.patient(), now, pain));
     }
 
     static void enrolNew() throws Exception {
