@@ -62,6 +62,9 @@ public class ResourceSearch {
 
     /** The criteria in a canonical order, so equal criteria written differently lock alike. */
     public String normalizeCriteria(String type, String criteria) {
+        if (!parameters.isResourceType(type)) { // the type, too, becomes part of a lock key
+            throw new InvalidRequestException("Unknown resource type '" + type.replace('\u0000', ' ') + "'");
+        }
         Map<String, List<String>> query = QueryStrings.parse(criteria);
         rejectNul(query); // the lock key is text too
         return new TreeMap<>(query).toString();
