@@ -28,8 +28,13 @@ public class ResourceCodec {
         return fhir;
     }
 
+    /** The stored JSON; content the strict encoder refuses (a '#' reference to nothing contained) is a 400. */
     public String encode(IBaseResource resource) {
-        return fhir.newJsonParser().encodeResourceToString(resource);
+        try {
+            return fhir.newJsonParser().encodeResourceToString(resource);
+        } catch (ca.uhn.fhir.parser.DataFormatException e) {
+            throw new InvalidRequestException("Invalid FHIR content: " + e.getMessage());
+        }
     }
 
     /** Parses a stored version; stored content was checked on the way in, so parse leniently. */
