@@ -3,6 +3,7 @@ package org.carepath.fhir;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.UndeclaredThrowableException;
 import java.util.UUID;
+import java.util.regex.Pattern;
 
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
@@ -12,6 +13,7 @@ import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import ca.uhn.fhir.rest.server.exceptions.InternalErrorException;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.exceptions.UnclassifiedServerFailureException;
+import org.hl7.fhir.r4.model.OperationOutcome;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.carepath.interaction.DatabaseFailures;
@@ -34,13 +36,13 @@ class ErrorTranslation {
             cause = cause.getCause();
         }
         if (cause instanceof BaseServerResponseException known && !(known instanceof InternalErrorException)) {
-            return known;
+            return withoutClassNames(known);
         }
         if (cause instanceof PayloadTooLarge tooLarge) {
             return new UnclassifiedServerFailureException(413, tooLarge.getMessage());
         }
         if (cause instanceof DataFormatException format) {
-            return new InvalidRequestException("Invalid FHIR content: " + format.getMessage());
+            return new InvalidRequestException("Invalid FHIR content: " + clean(format.getMessage()));
         }
         if (cause instanceof IllegalArgumentException bad && fromOperationParameter(bad)) {
             // HAPI turns a typed operation parameter's text (_count=abc) into a value without
@@ -64,5 +66,34 @@ class ErrorTranslation {
             }
         }
         return false;
+    }
+
+    /** Java class names (java.lang.NumberFormatException, DataFormatException) in a message. */
+    private static final Pattern CLASS_NAME = Pattern.compile(
+            "\\b(?:[a-z][a-z0-9_]*\\.)+[A-Z]\\w*Exception\\b:?\\s*|\\b[A-Z]\\w*Exception\\b(?: at)?:?\\s*");
+
+    /**
+     * HAPI's parser puts the name of the Java exception it caught into its messages; the client
+     * needs what is wrong with its content, not which class noticed.
+     */
+    static BaseServerResponseException withoutClassNames(BaseServerResponseException known) {
+        if (known.getOperationOutcome() instanceof OperationOutcome outcome) {
+            outcome.getIssue().forEach(issue -> issue.setDiagnostics(clean(issue.getDiagnostics())));
+            return known;
+        }
+        String message = known.getMessage();
+        String cleaned = clean(message);
+        if (cleaned == null || cleaned.equals(message)) {
+            return known;
+        }
+        BaseServerResponseException copy = new UnclassifiedServerFailureException(known.getStatusCode(), cleaned);
+        if (known.hasResponseHeaders()) {
+            known.getResponseHeaders().forEach((name, values) -> values.forEach(v -> copy.addResponseHeader(name, v)));
+        }
+        return copy;
+    }
+
+    private static String clean(String text) {
+        return text == null ? null : CLASS_NAME.matcher(text).replaceAll("");
     }
 }

@@ -146,8 +146,13 @@ public class PlanDefinitionApplyProvider {
             return new Input(values, null);
         }
         EncodingEnum encoding = RestfulServerUtils.determineRequestEncodingNoDefault(request);
-        IBaseResource parsed = (encoding == null ? EncodingEnum.JSON : encoding).newParser(fhir)
-                .parseResource(new String(body, java.nio.charset.StandardCharsets.UTF_8));
+        IBaseResource parsed;
+        try {
+            parsed = (encoding == null ? EncodingEnum.JSON : encoding).newParser(fhir)
+                    .parseResource(new String(body, java.nio.charset.StandardCharsets.UTF_8));
+        } catch (ca.uhn.fhir.parser.DataFormatException e) {
+            throw new InvalidRequestException("Invalid Parameters resource: " + e.getMessage());
+        }
         if (!(parsed instanceof Parameters parameters)) {
             throw new InvalidRequestException("POST PlanDefinition/$apply takes a Parameters resource");
         }

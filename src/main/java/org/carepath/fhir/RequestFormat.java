@@ -1,5 +1,6 @@
 package org.carepath.fhir;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Set;
@@ -11,6 +12,9 @@ import ca.uhn.fhir.rest.api.RequestTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.exceptions.UnclassifiedServerFailureException;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 
 /**
  * Checks request bodies before they are parsed: a body must be FHIR JSON or XML (415 otherwise),
@@ -19,6 +23,9 @@ import ca.uhn.fhir.rest.server.exceptions.UnclassifiedServerFailureException;
 @Interceptor
 class RequestFormat {
 
+    private static final JsonFactory JSON = new JsonFactory();
+    /** Far beyond any measured quantity, and what PostgreSQL's numeric holds with room to spare. */
+    private static final int MAX_EXPONENT = 1000;
     private static final Set<String> FHIR_TYPES = Set.of("application/fhir+json", "application/json",
             "application/json+fhir", "application/fhir+xml", "application/xml", "application/xml+fhir", "text/xml");
     /** Besides FHIR content: PATCH documents and POST /_search forms. */
@@ -47,7 +54,35 @@ class RequestFormat {
         if (mediaType.contains("xml") && containsDoctype(body)) {
             throw new InvalidRequestException("XML with a DOCTYPE declaration is not accepted");
         }
+        if (mediaType.contains("json")) {
+            checkJsonNumbers(body);
+        }
         return true;
+    }
+
+    /**
+     * Refuses JSON numbers with a huge exponent before HAPI's parser sees them: it expands
+     * {@code 1e999999999} digit by digit, and a 30-byte body runs the server out of memory.
+     */
+    private static void checkJsonNumbers(byte[] body) {
+        try (JsonParser parser = JSON.createParser(body)) {
+            for (JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
+                if (token == JsonToken.VALUE_NUMBER_FLOAT) {
+                    String number = parser.getText();
+                    int e = Math.max(number.indexOf('e'), number.indexOf('E'));
+                    if (e >= 0 && exponentBeyondRange(number.substring(e + 1))) {
+                        throw new InvalidRequestException("Number out of range: '" + number + "'");
+                    }
+                }
+            }
+        } catch (IOException malformed) {
+            // HAPI's parser reports malformed JSON with its own message
+        }
+    }
+
+    private static boolean exponentBeyondRange(String exponent) {
+        String digits = exponent.startsWith("+") || exponent.startsWith("-") ? exponent.substring(1) : exponent;
+        return digits.length() > 4 || Integer.parseInt(digits) > MAX_EXPONENT;
     }
 
     private static boolean containsDoctype(byte[] body) {

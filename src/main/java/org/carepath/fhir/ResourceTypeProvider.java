@@ -72,6 +72,12 @@ class ResourceTypeProvider implements IResourceProvider {
     public MethodOutcome update(@IdParam IIdType id, @ResourceParam IBaseResource resource,
                                 @ConditionalUrlParam String conditionalUrl, RequestDetails request) {
         Integer ifMatch = id != null && id.hasVersionIdPart() ? Versions.parse(id.getVersionIdPart()) : null;
+        String ifMatchHeader = request.getHeader("If-Match");
+        if (ifMatch == null && ifMatchHeader != null && !ifMatchHeader.isBlank()) {
+            // HAPI finds no version in it (If-Match: ""): refusing beats writing without the check asked for
+            throw new ca.uhn.fhir.rest.server.exceptions.InvalidRequestException("Malformed If-Match '"
+                    + ifMatchHeader + "': expected W/\"<version>\"");
+        }
         WriteResult result = conditionalUrl != null && (id == null || !id.hasIdPart())
                 ? interactions.conditionalUpdate(type, criteriaOf(conditionalUrl), resource, ifMatch)
                 : interactions.update(type, id.getIdPart(), resource, ifMatch);

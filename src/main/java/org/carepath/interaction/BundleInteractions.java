@@ -75,8 +75,11 @@ public class BundleInteractions {
         return response;
     }
 
-    private Bundle transaction(Bundle bundle, PreferReturnEnum prefer) {
+    private Bundle transaction(Bundle given, PreferReturnEnum prefer) {
         return transactions.write(() -> {
+            // Each attempt works on its own copy: an attempt the database aborted (a deadlock) has
+            // already given ids and rewritten references, which the retry must not inherit.
+            Bundle bundle = given.copy();
             Map<String, String> resolved = new HashMap<>();
             List<Planned> plans = new ArrayList<>();
             Set<String> targets = new HashSet<>();
@@ -304,11 +307,12 @@ public class BundleInteractions {
         }
     }
 
-    private static void requireResource(Planned plan) {
+    private void requireResource(Planned plan) {
         if (plan.resource == null) {
             throw new InvalidRequestException("Bundle entry " + plan.index + ": " + plan.method.toCode()
                     + " needs a resource");
         }
+        resources.rejectUnstorableText(plan.resource);
     }
 
     private static String[] typeAndId(String url, int index) {

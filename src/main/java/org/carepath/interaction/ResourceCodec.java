@@ -17,17 +17,24 @@ import org.springframework.stereotype.Component;
 public class ResourceCodec {
 
     private final FhirContext fhir;
+    private final PrimitiveSyntax syntax;
 
     public ResourceCodec(FhirContext fhir) {
         this.fhir = fhir;
+        this.syntax = new PrimitiveSyntax(fhir);
     }
 
     public FhirContext fhir() {
         return fhir;
     }
 
+    /** The stored JSON; content the strict encoder refuses (a '#' reference to nothing contained) is a 400. */
     public String encode(IBaseResource resource) {
-        return fhir.newJsonParser().encodeResourceToString(resource);
+        try {
+            return fhir.newJsonParser().encodeResourceToString(resource);
+        } catch (ca.uhn.fhir.parser.DataFormatException e) {
+            throw new InvalidRequestException("Invalid FHIR content: " + e.getMessage());
+        }
     }
 
     /** Parses a stored version; stored content was checked on the way in, so parse leniently. */
@@ -45,13 +52,28 @@ public class ResourceCodec {
         resource.getMeta().setLastUpdated(Date.from(lastUpdated));
     }
 
-    /** PostgreSQL's jsonb cannot hold U+0000; say so instead of failing in the database. */
+    /**
+     * FHIR strings may not hold control characters other than tab, carriage return and line feed
+     * (R4 datatypes, string); PostgreSQL's jsonb cannot hold U+0000 at all. Say so instead of
+     * storing them or failing in the database. Every other primitive must follow its type's rule.
+     */
     public void rejectUnstorableText(IBaseResource resource) {
         for (IPrimitiveType<?> primitive : fhir.newTerser().getAllPopulatedChildElementsOfType(resource, IPrimitiveType.class)) {
             String value = primitive.getValueAsString();
-            if (value != null && value.indexOf('\u0000') >= 0) {
+            if (value == null) {
+                continue;
+            }
+            if (value.indexOf('\u0000') >= 0) {
                 throw new InvalidRequestException("Text values must not contain the NUL character (U+0000)");
             }
+            for (int i = 0; i < value.length(); i++) {
+                char c = value.charAt(i);
+                if (c < 0x20 && c != '\t' && c != '\r' && c != '\n') {
+                    throw new InvalidRequestException("Text values must not contain control characters (U+"
+                            + String.format("%04X", (int) c) + "): FHIR strings allow only tab, carriage return and line feed");
+                }
+            }
+            syntax.check(primitive, value);
         }
     }
 }

@@ -74,6 +74,11 @@ public class ResourceInteractions {
         });
     }
 
+    /** Refuses text a resource may not hold (control characters, NUL), as single writes do. */
+    void rejectUnstorableText(IBaseResource resource) {
+        codec.rejectUnstorableText(resource);
+    }
+
     /** A new server id; random, so ids reveal nothing of other patients' records. */
     public String newId() {
         return UUID.randomUUID().toString();

@@ -63,7 +63,22 @@ public class ResourceSearch {
 
     /** The criteria in a canonical order, so equal criteria written differently lock alike. */
     public String normalizeCriteria(String type, String criteria) {
-        return new TreeMap<>(QueryStrings.parse(criteria)).toString();
+        if (!parameters.isResourceType(type)) { // the type, too, becomes part of a lock key
+            throw new InvalidRequestException("Unknown resource type '" + type.replace('\u0000', ' ') + "'");
+        }
+        Map<String, List<String>> query = QueryStrings.parse(criteria);
+        rejectNul(query); // the lock key is text too
+        return new TreeMap<>(query).toString();
+    }
+
+    /** Nothing stored can hold U+0000, and PostgreSQL refuses it even as a bind value. */
+    private static void rejectNul(Map<String, List<String>> query) {
+        query.forEach((name, values) -> {
+            if (name.indexOf('\u0000') >= 0 || values.stream().anyMatch(v -> v != null && v.indexOf('\u0000') >= 0)) {
+                throw new InvalidRequestException("Search parameter '" + name.replace('\u0000', ' ')
+                        + "' must not contain the NUL character (U+0000)");
+            }
+        });
     }
 
     /** Parses a search; parameter names it does not know are listed rather than failing. */
@@ -144,6 +159,7 @@ public class ResourceSearch {
     }
 
     private SearchRequest parse(List<String> types, Map<String, List<String>> query) {
+        rejectNul(query);
         SearchCriteria parsed = SearchCriteria.parse(parameters, types, query);
         List<SortKey> sort = new ArrayList<>();
         for (String value : query.getOrDefault("_sort", List.of())) {
@@ -155,10 +171,11 @@ public class ResourceSearch {
         }
         List<Include> includes = new ArrayList<>();
         query.forEach((name, values) -> {
-            String[] parts = name.split(":");
-            if (parts[0].equals("_include") || parts[0].equals("_revinclude")) {
-                boolean iterate = parts.length > 1 && (parts[1].equals("iterate") || parts[1].equals("recurse"));
-                values.forEach(v -> includes.add(include(parts[0].equals("_revinclude"), v, iterate)));
+            String base = SearchCriteria.baseName(name);
+            if (base.equals("_include") || base.equals("_revinclude")) {
+                String modifier = name.substring(base.length());
+                boolean iterate = modifier.equals(":iterate") || modifier.equals(":recurse");
+                values.forEach(v -> includes.add(include(base.equals("_revinclude"), v, iterate)));
             }
         });
         return new SearchRequest(types, List.copyOf(parsed.criteria), List.copyOf(sort), List.copyOf(includes),
@@ -223,6 +240,36 @@ public class ResourceSearch {
      * exact place and concurrent inserts neither repeat nor skip rows on later pages.
      */
     public Page page(SearchRequest request, Cursor cursor, int limit) {
+        PageQuery query = pageQuery(request, cursor, limit);
+        boolean backward = cursor != null && cursor.backward();
+        List<String> sortColumns = query.sortColumns();
+        List<Long> keys = new ArrayList<>();
+        List<List<String>> values = new ArrayList<>();
+        jdbc.query(query.sql(), query.params(), (ResultSet rs) -> {
+            keys.add(rs.getLong("k"));
+            List<String> row = new ArrayList<>();
+            for (int i = 0; i < sortColumns.size(); i++) {
+                row.add(text(rs, sortColumns.get(i)));
+            }
+            values.add(row);
+        });
+        boolean more = keys.size() > limit;
+        if (more) {
+            keys.remove(limit);
+            values.remove(limit);
+        }
+        if (backward) {
+            Collections.reverse(keys);
+            Collections.reverse(values);
+        }
+        return new Page(keys, values, more);
+    }
+
+    /** The SQL of one page and its bind values; built apart from running it, so it can be tested alone. */
+    record PageQuery(String sql, MapSqlParameterSource params, List<String> sortColumns) {
+    }
+
+    PageQuery pageQuery(SearchRequest request, Cursor cursor, int limit) {
         SearchSql sql = new SearchSql(request.types());
         request.criteria().forEach(sql::add);
         boolean backward = cursor != null && cursor.backward();
@@ -244,26 +291,7 @@ public class ResourceSearch {
         String query = "SELECT * FROM (SELECT " + String.join(", ", select)
                 + " FROM resource r WHERE " + sql.typeIs("r.res_type") + " AND NOT r.deleted" + sql.where()
                 + ") q WHERE " + after + " ORDER BY " + String.join(", ", order) + " LIMIT :limit";
-        List<Long> keys = new ArrayList<>();
-        List<List<String>> values = new ArrayList<>();
-        jdbc.query(query, sql.params, (ResultSet rs) -> {
-            keys.add(rs.getLong("k"));
-            List<String> row = new ArrayList<>();
-            for (int i = 0; i < sortColumns.size(); i++) {
-                row.add(text(rs, sortColumns.get(i)));
-            }
-            values.add(row);
-        });
-        boolean more = keys.size() > limit;
-        if (more) {
-            keys.remove(limit);
-            values.remove(limit);
-        }
-        if (backward) {
-            Collections.reverse(keys);
-            Collections.reverse(values);
-        }
-        return new Page(keys, values, more);
+        return new PageQuery(query, sql.params, sortColumns);
     }
 
     /** Ascending sorts use the lowest of a resource's values, descending the highest (FHIR's rule). */

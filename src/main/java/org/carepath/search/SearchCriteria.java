@@ -34,7 +34,7 @@ final class SearchCriteria {
         }
         for (var entry : query.entrySet()) {
             String key = entry.getKey();
-            if (RESULT_PARAMETERS.contains(key.split(":")[0])) {
+            if (RESULT_PARAMETERS.contains(baseName(key))) {
                 continue;
             }
             for (String raw : entry.getValue()) {
@@ -144,6 +144,12 @@ final class SearchCriteria {
         if (!parameters.isResourceType(type)) {
             throw new InvalidRequestException("Unknown resource type '" + type + "'");
         }
+    }
+
+    /** A parameter name without its modifier ({@code _include:iterate} is {@code _include}). */
+    static String baseName(String key) {
+        int colon = key.indexOf(':');
+        return colon < 0 ? key : key.substring(0, colon);
     }
 
     /** Splits on commas that are not escaped with a backslash; escapes stay until the value is parsed. */

@@ -19,6 +19,8 @@ import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 final class SearchSql {
 
     private static final java.util.regex.Pattern ZONED = java.util.regex.Pattern.compile("(Z|[+-]\\d{2}:\\d{2})$");
+    /** Digits before or after the decimal point a search number may have. */
+    private static final int MAX_DIGITS = 1000;
 
     final MapSqlParameterSource params;
     private final List<String> conditions = new ArrayList<>();
@@ -239,10 +241,10 @@ final class SearchSql {
         }
         List<String> parts = splitUnescaped(value, '|');
         if (parts.size() == 1) {
-            return "i.code = " + bind(parts.get(0));
+            return "i.code = " + bind(IndexRows.clipKey(parts.get(0)));
         }
-        String system = parts.get(0);
-        String code = parts.get(1);
+        String system = IndexRows.clipKey(parts.get(0));
+        String code = IndexRows.clipKey(parts.get(1));
         if (system.isEmpty()) {
             return "(i.code = " + bind(code) + " AND i.system IS NULL)";
         }
@@ -274,8 +276,9 @@ final class SearchSql {
         if (targetType == null && c.param().targets().size() == 1) {
             targetType = c.param().targets().iterator().next();
         }
-        return targetType == null ? "i.target_id = " + bind(id)
-                : "(i.target_id = " + bind(id) + " AND i.target_type = " + bind(targetType) + ")";
+        return targetType == null ? "i.target_id = " + bind(IndexRows.clipKey(id))
+                : "(i.target_id = " + bind(IndexRows.clipKey(id)) + " AND i.target_type = "
+                + bind(IndexRows.clipKey(targetType)) + ")";
     }
 
     private String uriCondition(String modifier, String value) {
@@ -316,8 +319,13 @@ final class SearchSql {
         } catch (NumberFormatException e) {
             throw new InvalidRequestException("Invalid number '" + raw + "'");
         }
+        // PostgreSQL's numeric, and any value a resource can hold, stays far inside these bounds;
+        // beyond them the interval arithmetic below overflows.
+        if (Math.abs((long) value.precision() - value.scale()) > MAX_DIGITS || Math.abs(value.scale()) > MAX_DIGITS) {
+            throw new InvalidRequestException("Number out of range: '" + raw + "'");
+        }
         // A number stands for the interval its precision implies: 100 is [99.5, 100.5).
-        BigDecimal half = BigDecimal.ONE.movePointLeft(Math.max(value.scale(), 0)).divide(BigDecimal.valueOf(2));
+        BigDecimal half = BigDecimal.valueOf(5, Math.max(value.scale(), 0) + 1);
         String low = bind(value.subtract(half));
         String high = bind(value.add(half));
         String exact = bind(value);
