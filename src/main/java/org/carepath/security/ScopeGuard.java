@@ -178,7 +178,9 @@ class ScopeGuard {
 
     private void checkEntry(RequestDetails request, SmartScopes token, BundleEntryComponent entry, Pointcut pointcut) {
         if (!entry.hasRequest() || entry.getRequest().getMethod() == null || !entry.getRequest().hasUrl()) {
-            return; // the Bundle processing refuses it with 400
+            // said here as the Bundle processing says it: HAPI's rules would refuse it with a vaguer message
+            throw new ca.uhn.fhir.rest.server.exceptions.InvalidRequestException("Bundle entry "
+                    + ((Bundle) request.getResource()).getEntry().indexOf(entry) + " needs request.method and request.url");
         }
         String url = entry.getRequest().getUrl();
         int question = url.indexOf('?');

@@ -15,6 +15,8 @@ import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.oauth2.server.resource.web.BearerTokenAuthenticationEntryPoint;
 import org.springframework.security.oauth2.server.resource.web.access.BearerTokenAccessDeniedHandler;
 import org.springframework.security.web.AuthenticationEntryPoint;
+import org.springframework.security.web.firewall.RequestRejectedException;
+import org.springframework.security.web.firewall.RequestRejectedHandler;
 import org.springframework.security.web.access.AccessDeniedHandler;
 import org.springframework.stereotype.Component;
 
@@ -24,7 +26,7 @@ import org.springframework.stereotype.Component;
  * FHIR request is audited like any other.
  */
 @Component
-class SecurityErrors implements AuthenticationEntryPoint, AccessDeniedHandler {
+class SecurityErrors implements AuthenticationEntryPoint, AccessDeniedHandler, RequestRejectedHandler {
 
     private final AuthenticationEntryPoint bearer = new BearerTokenAuthenticationEntryPoint();
     private final AccessDeniedHandler denied = new BearerTokenAccessDeniedHandler();
@@ -56,6 +58,14 @@ class SecurityErrors implements AuthenticationEntryPoint, AccessDeniedHandler {
             throws IOException, jakarta.servlet.ServletException {
         denied.handle(request, response, e);
         write(response, IssueType.FORBIDDEN, "Access denied: " + e.getMessage());
+    }
+
+    /** A URL Spring Security's firewall refuses (an encoded ';' or '%' in an id, say): 400, as FHIR errors come. */
+    @Override
+    public void handle(HttpServletRequest request, HttpServletResponse response, RequestRejectedException e)
+            throws IOException {
+        response.setStatus(HttpServletResponse.SC_BAD_REQUEST);
+        write(response, IssueType.INVALID, "The request URL was refused: " + e.getMessage());
     }
 
     private void write(HttpServletResponse response, IssueType type, String diagnostics) throws IOException {

@@ -355,7 +355,8 @@ class BadInputIT extends EndToEndTest {
             socket.setSoTimeout(30_000);
             var out = socket.getOutputStream();
             out.write(("POST /fhir/Patient HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/fhir+json\r\n"
-                    + "Accept: application/fhir+json\r\nTransfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    + "Accept: application/fhir+json\r\nAuthorization: Bearer " + org.carepath.TestTokens.SYSTEM
+                    + "\r\nTransfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             byte[] chunk = ("10000\r\n" + "x".repeat(0x10000) + "\r\n").getBytes(StandardCharsets.US_ASCII);
             try {
                 for (int i = 0; i < 11 * 16; i++) { // 11 MB, over the 10 MB limit
