@@ -1,14 +1,12 @@
 package org.carepath.fhir;
 
-import java.io.File;
-import java.net.ServerSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import io.restassured.RestAssured;
 import org.carepath.EndToEndTest;
+import org.carepath.PackagedServer;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,9 +26,9 @@ class DurabilityIT extends EndToEndTest {
      */
     @Test
     void sustainedWritesSurviveKillMinus9WholeOrNotAtAll() throws Exception {
-        Path jar = packagedJar();
-        int port = freePort();
-        Process server = start(jar, port, "target/durability-sustained.log");
+        int port = PackagedServer.freePort();
+        String log = "target/durability-sustained.log";
+        Process server = PackagedServer.start(port, log, Map.of());
         String base = "http://localhost:" + port + "/fhir";
         String run = unique("Crash");
         List<String> acknowledgedPatients = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -41,7 +39,7 @@ class DurabilityIT extends EndToEndTest {
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers);
         java.util.concurrent.atomic.AtomicBoolean killed = new java.util.concurrent.atomic.AtomicBoolean();
         try {
-            waitForMetadata(base, server);
+            PackagedServer.waitForMetadata(base, server, log);
             // The packaged server also exposes its metrics for Prometheus (tests disable export).
             RestAssured.given().baseUri("http://localhost:" + port).basePath("").get("/actuator/prometheus")
                     .then().statusCode(200).body(org.hamcrest.Matchers.containsString("jvm_memory_used_bytes"));
@@ -109,9 +107,10 @@ class DurabilityIT extends EndToEndTest {
                 .isZero();
 
         // And the server starts again on the database it crashed on, and serves what it acknowledged.
-        Process restarted = start(jar, port, "target/durability-restart.log");
+        String restartLog = "target/durability-restart.log";
+        Process restarted = PackagedServer.start(port, restartLog, Map.of());
         try {
-            waitForMetadata(base, restarted);
+            PackagedServer.waitForMetadata(base, restarted, restartLog);
             String mrn = acknowledgedPatients.get(acknowledgedPatients.size() - 1);
             RestAssured.given().baseUri(base).basePath("").get("/Patient?identifier=urn:carepath:test:mrn|" + mrn)
                     .then().statusCode(200).body("total", equalTo(1));
@@ -130,50 +129,5 @@ class DurabilityIT extends EndToEndTest {
                    "identifier":[{"system":"urn:carepath:test:crash","value":"%2$s"}],
                    "subject":{"reference":"urn:uuid:%3$s"}},"request":{"method":"POST","url":"Observation"}}]}"""
                 .formatted(patientJson(family, marker), marker, java.util.UUID.randomUUID());
-    }
-
-    private static Path packagedJar() throws java.io.IOException {
-        try (var files = Files.list(Path.of("target"))) {
-            return files.filter(p -> p.getFileName().toString().matches("carepath-.*\\.jar")).findFirst()
-                    .orElseThrow(() -> new IllegalStateException("run after 'mvn package': no jar in target/"));
-        }
-    }
-
-    private static int freePort() throws java.io.IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
-
-    private static Process start(Path jar, int port, String log) throws java.io.IOException {
-        ProcessBuilder builder = new ProcessBuilder(javaBinary(), "-Xmx512m", "-jar", jar.toString())
-                .redirectErrorStream(true).redirectOutput(new File(log));
-        builder.environment().put("SERVER_PORT", Integer.toString(port));
-        builder.environment().put("SPRING_FLYWAY_ENABLED", "false");
-        // Security on, as deployed: the jar trusts the tests' authorization server (the writes
-        // carry its system token through the default token filter of EndToEndTest).
-        builder.environment().put("SPRING_SECURITY_OAUTH2_RESOURCESERVER_JWT_ISSUER_URI", org.carepath.TestTokens.issuer());
-        return builder.start();
-    }
-
-    private static void waitForMetadata(String base, Process server) throws InterruptedException {
-        for (int i = 0; i < 240; i++) {
-            if (!server.isAlive()) {
-                throw new IllegalStateException("server exited; see target/durability-server.log");
-            }
-            try {
-                if (RestAssured.given().baseUri(base).basePath("").get("/metadata").statusCode() == 200) {
-                    return;
-                }
-            } catch (Exception notYet) {
-                // not listening yet
-            }
-            Thread.sleep(500);
-        }
-        throw new IllegalStateException("server did not start in 2 minutes");
-    }
-
-    private static String javaBinary() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 }
