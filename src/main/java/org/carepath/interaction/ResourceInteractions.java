@@ -109,11 +109,24 @@ public class ResourceInteractions {
         checkId(id);
         checkBodyId(type, id, resource);
         codec.rejectUnstorableText(resource);
-        return transactions.write(() -> updateLocked(type, id, resource, ifMatch));
+        return transactions.write(() -> updateLocked(type, id, resource, ifMatch, true));
     }
 
-    private WriteResult updateLocked(String type, String id, IBaseResource resource, Integer ifMatch) {
-        profiles.checkWrite(resource);
+    /**
+     * Writes a resource the server authored itself (a care plan and its tasks, an alert) under
+     * its id. It comes from the pathway's own tested code, not from a client, so the write-time
+     * profile check is left out: it is the costliest step of a write (HAPI builds a new instance
+     * validator for every call), and the tests validate what each author produces.
+     */
+    public WriteResult updateAuthored(String type, String id, IBaseResource resource) {
+        return transactions.write(() -> updateLocked(type, id, resource, null, false));
+    }
+
+    private WriteResult updateLocked(String type, String id, IBaseResource resource, Integer ifMatch,
+                                     boolean fromClient) {
+        if (fromClient) {
+            profiles.checkWrite(resource);
+        }
         while (true) {
             Optional<StoredResource> current = store.findForUpdate(type, id);
             if (current.isEmpty()) {
@@ -185,7 +198,7 @@ public class ResourceInteractions {
             if (match.isEmpty()) {
                 if (bodyId != null) {
                     checkId(bodyId);
-                    return updateLocked(type, bodyId, resource, ifMatch);
+                    return updateLocked(type, bodyId, resource, ifMatch, true);
                 }
                 return createWithId(type, newId(), resource);
             }
@@ -194,7 +207,7 @@ public class ResourceInteractions {
                 throw new InvalidRequestException("The resource id " + bodyId
                         + " differs from the id of the resource the criteria match (" + id + ")");
             }
-            return updateLocked(type, id, resource, ifMatch);
+            return updateLocked(type, id, resource, ifMatch, true);
         });
     }
 

@@ -142,14 +142,14 @@ class Alerts {
                     .setValue(new StringType(rule.patientInstruction()));
         }
 
-        interactions.update("RiskAssessment", riskId, risk, null);
-        interactions.update("Flag", flagId, flag, null);
-        interactions.update("Task", taskId, task, null);
+        interactions.updateAuthored("RiskAssessment", riskId, risk);
+        interactions.updateAuthored("Flag", flagId, flag);
+        interactions.updateAuthored("Task", taskId, task);
         if (rule.patientInstruction() != null) {
             String messageId = interactions.newId();
             Communication message = patientInstruction(rule, patient, flagId, enrolment, at);
             message.setId(messageId);
-            interactions.update("Communication", messageId, message, null);
+            interactions.updateAuthored("Communication", messageId, message);
         }
         log.info("{} raised Flag/{} for {} ({})", rule.id(), flagId, patient, rule.urgency().getCode());
         // counted before commit: a rolled-back write may count an alert that was not kept (rare, and only ever over)

@@ -152,7 +152,7 @@ class SurgeryEnrolment implements ResourceWriteListener {
             changed |= surgeryDone(plan);
         }
         if (changed) {
-            interactions.update("CarePlan", plan.getIdElement().getIdPart(), plan, null);
+            interactions.updateAuthored("CarePlan", plan.getIdElement().getIdPart(), plan);
         }
     }
 
@@ -165,11 +165,11 @@ class SurgeryEnrolment implements ResourceWriteListener {
             for (Task task : tasks(activity)) {
                 if (isOpen(task)) {
                     task.setStatus(Task.TaskStatus.CANCELLED);
-                    interactions.update("Task", task.getIdElement().getIdPart(), task, null);
+                    interactions.updateAuthored("Task", task.getIdElement().getIdPart(), task);
                 }
             }
         }
-        interactions.update("CarePlan", plan.getIdElement().getIdPart(), plan, null);
+        interactions.updateAuthored("CarePlan", plan.getIdElement().getIdPart(), plan);
     }
 
     /** The surgery activity is done; the patient's own day-of-surgery Tasks stay theirs to complete. */
@@ -221,7 +221,7 @@ class SurgeryEnrolment implements ResourceWriteListener {
                 if (isOpen(task)) {
                     task.setExecutionPeriod(dated.hasScheduledPeriod() ? dated.getScheduledPeriod()
                             : dated.getScheduledTiming().getRepeat().getBoundsPeriod());
-                    interactions.update("Task", task.getIdElement().getIdPart(), task, null);
+                    interactions.updateAuthored("Task", task.getIdElement().getIdPart(), task);
                 }
             }
         }
@@ -265,10 +265,10 @@ class SurgeryEnrolment implements ResourceWriteListener {
             task.addBasedOn(new Reference("CarePlan/" + planId));
             carePlan.getActivity().get(planned.activity()).addOutcomeReference(new Reference("Task/" + taskId));
         }
-        interactions.update("CarePlan", planId, carePlan, null);
+        interactions.updateAuthored("CarePlan", planId, carePlan);
         for (CarePlanner.PlannedTask planned : plan.tasks()) {
             Task task = planned.task();
-            interactions.update("Task", task.getIdElement().getIdPart(), task, null);
+            interactions.updateAuthored("Task", task.getIdElement().getIdPart(), task);
         }
         log.info("Enrolled {} in {}: CarePlan/{} with {} Tasks", carePlan.getSubject().getReference(),
                 PathwayPlans.PATHWAY, planId, plan.tasks().size());
