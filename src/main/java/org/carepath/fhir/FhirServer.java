@@ -56,9 +56,25 @@ class FhirServer extends RestfulServer {
         registerInterceptor(new HistoryLinks());
     }
 
+    /**
+     * HAPI caches the CapabilityStatement once built, but concurrent first requests each build
+     * one, which takes seconds of CPU on a cold JVM: clients polling /metadata at start-up
+     * then pile up. The first one builds it; the others wait for it.
+     */
+    private final transient Object firstCapabilityStatement = new Object();
+    private volatile boolean capabilityStatementBuilt;
+
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response)
             throws ServletException, IOException {
-        super.service(sizeLimit.limit(compartments.route(request)), response);
+        HttpServletRequest routed = sizeLimit.limit(compartments.route(request));
+        if (!capabilityStatementBuilt && "/metadata".equals(request.getPathInfo())) {
+            synchronized (firstCapabilityStatement) {
+                super.service(routed, response);
+                capabilityStatementBuilt = true;
+            }
+            return;
+        }
+        super.service(routed, response);
     }
 }

@@ -3,6 +3,7 @@ package org.carepath.validation;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
@@ -14,12 +15,15 @@ import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Service;
 
 /**
  * The server's use of the one validation chain: $validate, and the write-time checks. The chain
- * takes 10-20 s to build, so it is built in the background from start-up; the first request
- * that needs it waits for it.
+ * takes 10-20 s to build, so it is built in the background once the application has started
+ * (built during start-up, it slowed start-up down by competing for the CPU on small machines);
+ * the first request that needs it waits for it, or starts it if it comes earlier.
  */
 @Service
 public class ProfileValidator {
@@ -28,18 +32,38 @@ public class ProfileValidator {
 
     private final FhirContext fhir;
     private final ConformanceResources content;
-    private final CompletableFuture<FhirValidation> validation;
+    private final AtomicReference<CompletableFuture<FhirValidation>> validation = new AtomicReference<>();
 
     public ProfileValidator(FhirContext fhir) {
         this.fhir = fhir;
         this.content = new ConformanceResources(fhir);
-        this.validation = CompletableFuture.supplyAsync(() -> {
-            long start = System.nanoTime();
-            FhirValidation built = new FhirValidation(fhir, content);
-            built.warmUp();
-            log.info("Validation chain ready in {} ms", (System.nanoTime() - start) / 1_000_000);
-            return built;
-        });
+    }
+
+    @EventListener(ApplicationReadyEvent.class)
+    public void buildInBackground() {
+        building();
+    }
+
+    private CompletableFuture<FhirValidation> building() {
+        CompletableFuture<FhirValidation> started = validation.get();
+        if (started != null) {
+            return started;
+        }
+        CompletableFuture<FhirValidation> build = new CompletableFuture<>();
+        if (validation.compareAndSet(null, build)) {
+            CompletableFuture.runAsync(() -> {
+                try {
+                    long start = System.nanoTime();
+                    FhirValidation built = new FhirValidation(fhir, content);
+                    built.warmUp();
+                    log.info("Validation chain ready in {} ms", (System.nanoTime() - start) / 1_000_000);
+                    build.complete(built);
+                } catch (RuntimeException | Error e) {
+                    build.completeExceptionally(e);
+                }
+            });
+        }
+        return validation.get();
     }
 
     /** The pathway's conformance resources (profiles, terminology, definitions, questionnaires). */
@@ -96,7 +120,7 @@ public class ProfileValidator {
 
     private FhirValidation chain() {
         try {
-            return validation.get();
+            return building().get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while the validation chain was being built", e);

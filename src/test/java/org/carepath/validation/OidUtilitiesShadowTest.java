@@ -47,7 +47,8 @@ class OidUtilitiesShadowTest {
             List<String> oids = registryOids();
             assertThat(oids).hasSizeGreaterThan(1000);
             List<String> probes = new ArrayList<>();
-            for (String oid : oids) {
+            for (int i = 0; i < oids.size(); i += 25) {
+                String oid = oids.get(i);
                 probes.add(oid);
                 probes.add("urn:oid:" + oid);
                 probes.add("urn:oid:" + oid + ".99999");
@@ -65,7 +66,7 @@ class OidUtilitiesShadowTest {
             assertThat(OIDUtilities.getUriForOid(null)).isNull();
             assertThat(OIDUtilities.oidTail(null)).isNull();
             // The registry is read once: every instance shares it.
-            assertThat(probes.stream().filter(ours::isKnownOID).count()).isGreaterThan(1000);
+            assertThat(probes.stream().filter(ours::isKnownOID).count()).isGreaterThan(oids.size() / 100);
         }
     }
 
