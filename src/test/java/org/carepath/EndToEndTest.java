@@ -14,6 +14,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Base of the end-to-end tests: the whole application on a random port, on the PostgreSQL
@@ -96,5 +97,14 @@ public abstract class EndToEndTest {
     protected int storedCount(String type) {
         Integer n = jdbc.queryForObject("SELECT count(*) FROM resource WHERE res_type = ?", Integer.class, type);
         return n == null ? 0 : n;
+    }
+
+    /** $validate of the stored resource (its declared profiles included) finds no error. */
+    protected static void assertConformsToItsProfiles(String reference) {
+        String stored = fhir().get("/" + reference).then().statusCode(200).extract().asString();
+        io.restassured.path.json.JsonPath outcome = fhir().body(stored).post("/" + reference + "/$validate").then().statusCode(200)
+                .extract().jsonPath();
+        assertThat(outcome.getList("issue.findAll { it.severity == 'error' || it.severity == 'fatal' }.diagnostics"))
+                .as("%s conforms to its profiles", reference).isEmpty();
     }
 }

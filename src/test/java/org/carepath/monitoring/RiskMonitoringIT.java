@@ -106,6 +106,10 @@ public class RiskMonitoringIT extends EndToEndTest {
         assertThat(flags.getString("entry[0].resource.extension.find { it.url.endsWith('/flag-detail') }.valueReference.reference"))
                 .isEqualTo("RiskAssessment/" + risks.getString("entry[0].resource.id"));
 
+        // The server writes its own alerts without the write-time profile check: they must conform.
+        assertConformsToItsProfiles("Flag/" + flagId);
+        assertConformsToItsProfiles("RiskAssessment/" + risks.getString("entry[0].resource.id"));
+
         JsonPath tasks = search("/Task?patient=" + patient + "&intent=order");
         assertThat(tasks.getInt("total")).isEqualTo(1);
         assertThat(tasks.getString("entry[0].resource.priority")).isEqualTo("asap");

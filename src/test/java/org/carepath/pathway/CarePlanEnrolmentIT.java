@@ -31,6 +31,7 @@ class CarePlanEnrolmentIT extends EndToEndTest {
         String planId = plans.getString("entry[0].resource.id");
         assertThat(plans.getList("entry[0].resource.supportingInfo.reference")).containsExactly("Procedure/" + procedure);
         assertThat(plans.getList("entry[0].resource.meta.profile.flatten()")).contains(CarePlanner.CAREPLAN_PROFILE);
+        assertConformsToItsProfiles("CarePlan/" + planId); // written without the write-time check
         List<String> taskRefs = plans.getList("entry[0].resource.activity.outcomeReference.flatten().reference");
         assertThat(taskRefs).isNotEmpty().allMatch(r -> r.startsWith("Task/"));
 
