@@ -44,7 +44,7 @@ export async function planScreen(app) {
     limits.length
       ? h("ul", { class: "plain limits", id: "limits" }, limits.map((l) => h("li", {},
         h("strong", {}, l.title), `: ${l.description} `,
-        h("span", { class: "muted" }, `Until ${formatDay(new Date(l.end - 1))} (${daysBetween(now, l.end)} days).`))))
+        h("span", { class: "muted" }, `Until ${formatDay(new Date(l.end - 1))} (${plural(daysBetween(now, l.end), "day")}).`))))
       : h("p", { class: "card", id: "limits" }, "No limits from your plan today."),
     h("h2", {}, "Timeline"),
     h("ol", { class: "timeline" }, phases.map((p) => phaseItem(p, now))),
@@ -72,6 +72,10 @@ function stepItem(step) {
     : format(step.startText);
   return h("li", { class: step.status === "cancelled" ? "muted" : null },
     h("strong", {}, step.title), ` (${when})`, step.status === "cancelled" ? " – not part of your plan (its time had passed)" : null);
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 function sameDay(a, b) {
