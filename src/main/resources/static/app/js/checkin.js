@@ -142,6 +142,7 @@ function choiceField(item, id, label, required, error, options) {
     h("div", { class: `choices${scale ? " scale" : ""}` },
       inputs.map(({ option, input }) => h("label", { for: input.id }, input, option.label))),
     error);
+  element.addEventListener("change", () => mark(inputs.map((i) => i.input), error, false));
   return {
     item, element,
     value: () => {
@@ -163,6 +164,7 @@ function inputField(item, id, label, required, error) {
     h("label", { for: id, class: `question${required ? " required" : ""}` }, label),
     h("div", {}, input, unit ? h("span", { class: "unit" }, unit.display || unit.code) : null),
     error);
+  input.addEventListener("input", () => mark([input], error, false));
   return {
     item, element,
     value: () => {
