@@ -79,7 +79,10 @@ function isRecurring(record, task) {
 
 /** One field per item, for the item types the pathway's Questionnaires use. */
 function renderItems(items, prefix) {
-  return items.filter((item) => !item.extension?.some((e) => e.url.endsWith("questionnaire-hidden") && e.valueBoolean))
+  // Hidden and read-only items are not asked; nor are calculated ones (a cqf-expression: the server
+  // computes the answer, as it does the ODI score).
+  return items.filter((item) => !item.readOnly && !item.extension?.some((e) =>
+    (e.url.endsWith("questionnaire-hidden") && e.valueBoolean) || e.url === "http://hl7.org/fhir/StructureDefinition/cqf-expression"))
     .map((item, i) => renderItem(item, `${prefix}-${i}`));
 }
 

@@ -13,7 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * Runs the patient app's browser script ({@code src/test/browser/patient-app.mjs}) with
- * Playwright and Debian's Chromium, installing either when missing (we are root on CI machines),
+ * Playwright and Debian's Chromium, installing them (and node) when missing (we are root on CI machines),
  * so the browser tests never skip: a machine where they cannot run fails them.
  */
 public final class BrowserScript {
@@ -55,6 +55,10 @@ public final class BrowserScript {
         if (!Files.isExecutable(CHROMIUM)) {
             exec(List.of("bash", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium"),
                     Path.of("."), "installing Debian's chromium");
+        }
+        if (new ProcessBuilder("bash", "-c", "command -v node && command -v npm").start().waitFor() != 0) {
+            exec(List.of("bash", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm"),
+                    Path.of("."), "installing Debian's nodejs and npm");
         }
         if (!Files.isDirectory(FOLDER.resolve("node_modules/playwright-core"))) {
             exec(List.of("npm", "ci", "--no-audit", "--no-fund"), FOLDER, "installing playwright-core (npm ci)");
