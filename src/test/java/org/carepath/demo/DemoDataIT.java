@@ -5,30 +5,42 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 
+import ca.uhn.fhir.context.FhirContext;
 import io.restassured.response.Response;
 import org.carepath.EndToEndTest;
+import org.carepath.PackagedServer;
 import org.carepath.app.BrowserScript;
+import org.carepath.interaction.ResourceInteractions;
+import org.carepath.interaction.TransactionRunner;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.test.context.TestPropertySource;
 
+import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 
 /**
- * The local trial of scripts/run: security off and demo data on. The demo patients are written
- * once, through the API's own write path (so enrolment planned them and check-ins became
- * Observations), and the patient app opens them from its patient picker.
+ * The demo data of scripts/run's local trial: written once, through the API's own write path (so
+ * enrolment planned the patients and their check-ins became Observations); and the packaged server
+ * started as scripts/run starts it (security off, demo data on), where the patient app opens a
+ * demo patient from its patient picker.
  */
-@TestPropertySource(properties = {"carepath.security.enabled=false", "carepath.demo-data=true"})
 class DemoDataIT extends EndToEndTest {
 
     @Autowired
-    DemoData demoData;
+    ResourceInteractions interactions;
+
+    @Autowired
+    TransactionRunner transactions;
+
+    @Autowired
+    FhirContext fhirContext;
 
     @Test
     void demoPatientsAreEnrolledOnceWithTasksDueTodayAndCheckInsToChart() {
+        DemoData demoData = new DemoData(interactions, transactions, fhirContext);
+        demoData.load(); // writes them, unless the packaged server of the other test did already
         String ann = onlyPatient("ann");
         String ben = onlyPatient("ben");
         LocalDate today = LocalDate.now(ZoneOffset.UTC);
@@ -68,10 +80,26 @@ class DemoDataIT extends EndToEndTest {
     }
 
     @Test
-    void appWithSecurityOffPicksADemoPatientAndChartsTheirRecovery() throws Exception {
-        BrowserScript.Result run = BrowserScript.run(Map.of("baseUrl", "http://localhost:" + port, "mode", "picker",
-                "patientName", "Ben", "expectPoints", 10,
-                "screenshots", BrowserScript.SCREENSHOTS.toAbsolutePath().toString(), "prefix", "demo"));
+    void appOnTheLocalTrialServerPicksADemoPatientAndChartsTheirRecovery() throws Exception {
+        int trialPort = PackagedServer.freePort();
+        String log = "target/demo-trial-server.log";
+        // What scripts/run sets when no token issuer is configured.
+        Process server = PackagedServer.start(trialPort, log, Map.of("CAREPATH_SECURITY_ENABLED", "false",
+                "CAREPATH_DEMO_DATA", "true", "SPRING_SECURITY_OAUTH2_RESOURCESERVER_JWT_ISSUER_URI", ""));
+        BrowserScript.Result run;
+        try {
+            String root = "http://localhost:" + trialPort;
+            PackagedServer.waitForMetadata(root + "/fhir", server, log);
+            // Ready once the demo data is written (it is written before the server reports ready).
+            for (int i = 0; i < 240 && given().get(root + "/actuator/health/readiness").statusCode() != 200; i++) {
+                Thread.sleep(500);
+            }
+            run = BrowserScript.run(Map.of("baseUrl", root, "mode", "picker", "patientName", "Ben", "expectPoints", 10,
+                    "screenshots", BrowserScript.SCREENSHOTS.toAbsolutePath().toString(), "prefix", "demo"));
+        } finally {
+            server.destroy();
+            server.waitFor();
+        }
 
         assertThat(run.exitStatus()).as(run.output()).isZero();
         assertThat(run.output()).contains("PASSED", "opened Ben Demo-Okafor", "POINTS pain=10 odi=2");
