@@ -38,9 +38,3 @@ export function announce(text) {
   status.textContent = "";
   setTimeout(() => { status.textContent = text; }, 50);
 }
-
-export function errorText(error) {
-  const outcome = error && error.response && error.response.outcome;
-  if (outcome) return outcome;
-  return (error && error.message) || String(error);
-}
