@@ -43,7 +43,7 @@ class SecurityConfig {
     /** Readable without a token: what a client needs to find out how to get one, and the probes. */
     static final String[] PUBLIC = {"/fhir/metadata", "/.well-known/smart-configuration",
         "/fhir/.well-known/smart-configuration", "/actuator/health", "/actuator/health/**", "/actuator/info",
-        "/actuator/prometheus", "/error"};
+        "/actuator/prometheus", "/error", "/app", "/app/**"}; // the patient app's static files and settings
 
     @Bean
     SecurityFilterChain apiSecurity(HttpSecurity http, CarePathProperties properties, CorsProperties cors,
