@@ -138,14 +138,14 @@ BEGIN
 
     INSERT INTO resource (res_key, res_type, res_id, version, last_updated, deleted, body) OVERRIDING SYSTEM VALUE
     SELECT r.res_key + delta, r.res_type, bench_grow.grow_text(r.res_id, k), r.version, r.last_updated, r.deleted,
-           bench_grow.grow_text(r.body::text, k)::jsonb
+           bench_grow.grow_text(r.body::text, k)::json
     FROM resource r JOIN grow_now USING (res_key);
     GET DIAGNOSTICS n = ROW_COUNT;
     -- the current version's body is the resource's (already rewritten above); older ones are rewritten
     INSERT INTO resource_version (res_key, version, res_type, res_id, last_updated, deleted, body)
     SELECT v.res_key + delta, v.version, v.res_type, c.res_id, v.last_updated, v.deleted,
-           CASE WHEN v.version = r.version AND v.body IS NOT DISTINCT FROM r.body THEN c.body
-                ELSE bench_grow.grow_text(v.body::text, k)::jsonb END
+           CASE WHEN v.version = r.version AND v.body::text IS NOT DISTINCT FROM r.body::text THEN c.body
+                ELSE bench_grow.grow_text(v.body::text, k)::json END
     FROM resource_version v JOIN grow_now USING (res_key)
     JOIN resource r ON r.res_key = v.res_key JOIN resource c ON c.res_key = v.res_key + delta;
     INSERT INTO idx_string (res_key, res_type, param, value, norm)

@@ -70,7 +70,7 @@ public class ResourceStore {
                 .addValue("updated", Timestamp.from(lastUpdated)).addValue("body", json);
         List<Long> keys = jdbc.queryForList("""
                 INSERT INTO resource (res_type, res_id, version, last_updated, deleted, body)
-                VALUES (:type, :id, 1, :updated, false, CAST(:body AS jsonb))
+                VALUES (:type, :id, 1, :updated, false, CAST(:body AS json))
                 ON CONFLICT (res_type, res_id) DO NOTHING
                 RETURNING res_key""", params, Long.class);
         if (keys.isEmpty()) {
@@ -85,7 +85,7 @@ public class ResourceStore {
     public void update(StoredResource current, int version, Instant lastUpdated, String json) {
         jdbc.update("""
                 UPDATE resource SET version = :version, last_updated = :updated, deleted = false,
-                                    body = CAST(:body AS jsonb)
+                                    body = CAST(:body AS json)
                 WHERE res_key = :key""",
                 new MapSqlParameterSource("key", current.key()).addValue("version", version)
                         .addValue("updated", Timestamp.from(lastUpdated)).addValue("body", json));
@@ -106,7 +106,7 @@ public class ResourceStore {
                                boolean deleted, String json) {
         jdbc.update("""
                 INSERT INTO resource_version (res_key, version, res_type, res_id, last_updated, deleted, body)
-                VALUES (:key, :version, :type, :id, :updated, :deleted, CAST(:body AS jsonb))""",
+                VALUES (:key, :version, :type, :id, :updated, :deleted, CAST(:body AS json))""",
                 new MapSqlParameterSource("key", key).addValue("version", version).addValue("type", type)
                         .addValue("id", id).addValue("updated", Timestamp.from(updated))
                         .addValue("deleted", deleted).addValue("body", json));
