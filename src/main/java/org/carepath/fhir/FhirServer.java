@@ -54,6 +54,7 @@ class FhirServer extends RestfulServer {
         registerInterceptor(new RequestFormat());
         registerInterceptor(new CapabilityStatementCustomizer(parameters));
         registerInterceptor(new HistoryLinks());
+        registerInterceptor(new StoredJsonResponses());
     }
 
     /**

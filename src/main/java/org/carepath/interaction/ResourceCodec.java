@@ -16,6 +16,9 @@ import org.springframework.stereotype.Component;
 @Component
 public class ResourceCodec {
 
+    /** User data of a decoded resource: the stored JSON text it was parsed from. */
+    private static final String STORED_JSON = ResourceCodec.class.getName() + ".storedJson";
+
     private final FhirContext fhir;
     private final PrimitiveSyntax syntax;
 
@@ -42,7 +45,17 @@ public class ResourceCodec {
         IParser parser = fhir.newJsonParser().setParserErrorHandler(new LenientErrorHandler(false));
         IBaseResource resource = parser.parseResource(stored.json());
         resource.setId(new IdType(stored.type(), stored.id(), Integer.toString(stored.version())));
+        resource.setUserData(STORED_JSON, stored.json());
         return resource;
+    }
+
+    /**
+     * The JSON text a resource was decoded from: what encoding it again would give, as the store
+     * keeps what {@link #encode} wrote. Whoever changes a decoded resource must not answer with it.
+     */
+    public static java.util.Optional<String> storedJson(IBaseResource resource) {
+        return resource.getUserData(STORED_JSON) instanceof String json
+                ? java.util.Optional.of(json) : java.util.Optional.empty();
     }
 
     /** Stamps the identity and version a write gives the resource. */

@@ -1,0 +1,171 @@
+package org.carepath.fhir;
+
+import java.io.IOException;
+import java.io.Writer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+import ca.uhn.fhir.interceptor.api.Hook;
+import ca.uhn.fhir.interceptor.api.Interceptor;
+import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.rest.api.Constants;
+import ca.uhn.fhir.rest.api.EncodingEnum;
+import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
+import ca.uhn.fhir.rest.api.server.IRestfulResponse;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.api.server.ResponseDetails;
+import ca.uhn.fhir.rest.server.RestfulServerUtils;
+import ca.uhn.fhir.rest.server.RestfulServerUtils.ResponseEncoding;
+import ca.uhn.fhir.util.DateUtils;
+import org.carepath.interaction.ResourceCodec;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.instance.model.api.IIdType;
+import org.hl7.fhir.r4.model.Basic;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * Answers reads, searches, history and {@code $everything} with the JSON text the store holds for
+ * each resource, instead of encoding the parsed resources again: encoding was 40 % of a read's
+ * CPU and a quarter of a search's (docs/performance.md, "Reads"). A Bundle is still encoded by
+ * HAPI, with a placeholder in each stored entry's place that the stored text then replaces.
+ * <p>
+ * It runs after every other outgoing-response hook, so authorization and the audit trail have
+ * seen the resources, and only where HAPI would write the same bytes: JSON, not pretty-printed,
+ * no {@code _summary}, {@code _elements} or {@code _count=0}, and no absolute reference to this
+ * server's own base (HAPI's encoder makes those relative). Rows stored before V006 hold jsonb's
+ * text, with its own key order: those are encoded as before, until their next version. The
+ * headers are those HAPI's {@code RestfulServerUtils.streamResponseAsResource} would send.
+ */
+@Interceptor
+class StoredJsonResponses {
+
+    /** How HAPI's JSON encoder, and so every body stored since V006, begins. */
+    private static final String HAPI_JSON_START = "{\"resourceType\":\"";
+    private static final Set<RestOperationTypeEnum> SERVED = Set.of(RestOperationTypeEnum.READ,
+            RestOperationTypeEnum.VREAD, RestOperationTypeEnum.SEARCH_TYPE, RestOperationTypeEnum.SEARCH_SYSTEM,
+            RestOperationTypeEnum.GET_PAGE, RestOperationTypeEnum.HISTORY_INSTANCE,
+            RestOperationTypeEnum.HISTORY_TYPE, RestOperationTypeEnum.HISTORY_SYSTEM);
+    /** Parameters that change how HAPI encodes a response. */
+    private static final Set<String> ENCODING_PARAMETERS = Set.of(Constants.PARAM_SUMMARY, Constants.PARAM_ELEMENTS,
+            Constants.PARAM_ELEMENTS + Constants.PARAM_ELEMENTS_EXCLUDE_MODIFIER, Constants.PARAM_PRETTY,
+            Constants.PARAM_NARRATIVE);
+
+    @Hook(value = Pointcut.SERVER_OUTGOING_RESPONSE, order = Integer.MAX_VALUE)
+    public boolean respond(RequestDetails request, ResponseDetails details) throws IOException {
+        IBaseResource resource = details.getResponseResource();
+        if (resource == null || !served(request) || !encodedAsStored(request)) {
+            return true;
+        }
+        String base = request.getFhirServerBase();
+        String json = resource instanceof Bundle bundle
+                ? withStoredEntries(bundle, request, base)
+                : stored(resource, base).orElse(null);
+        if (json == null) {
+            return true;
+        }
+        write(request, details.getResponseCode(), resource, json);
+        return false;
+    }
+
+    private static boolean served(RequestDetails request) {
+        RestOperationTypeEnum operation = request.getRestOperationType();
+        return SERVED.contains(operation) || (operation == RestOperationTypeEnum.EXTENDED_OPERATION_INSTANCE
+                || operation == RestOperationTypeEnum.EXTENDED_OPERATION_TYPE) && "$everything".equals(request.getOperation());
+    }
+
+    private static boolean encodedAsStored(RequestDetails request) {
+        Map<String, String[]> parameters = request.getParameters();
+        if (parameters.keySet().stream().anyMatch(ENCODING_PARAMETERS::contains)) {
+            return false;
+        }
+        String[] count = parameters.get(Constants.PARAM_COUNT);
+        if (count != null && count.length > 0 && "0".equals(count[0])) {
+            return false;
+        }
+        return RestfulServerUtils.determineResponseEncodingWithDefault(request).getEncoding() == EncodingEnum.JSON
+                && !RestfulServerUtils.prettyPrintResponse(request.getServer(), request);
+    }
+
+    private static Optional<String> stored(IBaseResource resource, String base) {
+        return ResourceCodec.storedJson(resource)
+                .filter(json -> json.startsWith(HAPI_JSON_START) && !json.contains("\"" + base + "/"));
+    }
+
+    /** The Bundle as HAPI encodes it, each stored entry as stored; null when no entry is stored. */
+    private static String withStoredEntries(Bundle bundle, RequestDetails request, String base) {
+        String token = UUID.randomUUID().toString();
+        List<Bundle.BundleEntryComponent> swapped = new ArrayList<>();
+        List<Resource> originals = new ArrayList<>();
+        List<String> texts = new ArrayList<>();
+        for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
+            Optional<String> json = entry.getResource() == null ? Optional.empty() : stored(entry.getResource(), base);
+            if (json.isPresent()) {
+                swapped.add(entry);
+                originals.add(entry.getResource());
+                texts.add(json.get());
+                entry.setResource(new Basic().setIdElement(new IdType(placeholderId(token, texts.size()))));
+            }
+        }
+        if (swapped.isEmpty()) {
+            return null;
+        }
+        try {
+            String encoded = RestfulServerUtils.getNewParser(request.getServer().getFhirContext(),
+                    bundle.getStructureFhirVersionEnum(), request).encodeResourceToString(bundle);
+            // A placeholder's text can only occur as structure: inside a JSON string its quotes are escaped.
+            StringBuilder out = new StringBuilder(encoded.length() + texts.stream().mapToInt(String::length).sum());
+            int from = 0;
+            for (int i = 0; i < texts.size(); i++) {
+                String placeholder = "{\"resourceType\":\"Basic\",\"id\":\"" + placeholderId(token, i + 1) + "\"}";
+                int at = encoded.indexOf(placeholder, from);
+                if (at < 0) {
+                    return null; // not encoded the way expected: HAPI encodes the whole Bundle instead
+                }
+                out.append(encoded, from, at).append(texts.get(i));
+                from = at + placeholder.length();
+            }
+            return out.append(encoded, from, encoded.length()).toString();
+        } finally {
+            for (int i = 0; i < swapped.size(); i++) {
+                swapped.get(i).setResource(originals.get(i));
+            }
+        }
+    }
+
+    private static String placeholderId(String token, int number) {
+        return token + "." + number;
+    }
+
+    private static void write(RequestDetails request, int status, IBaseResource resource, String json)
+            throws IOException {
+        IRestfulResponse response = request.getResponse();
+        RestOperationTypeEnum operation = request.getRestOperationType();
+        IIdType id = resource.getIdElement();
+        if (operation != RestOperationTypeEnum.SEARCH_TYPE && operation != RestOperationTypeEnum.SEARCH_SYSTEM
+                && id != null && id.hasIdPart()) {
+            String type = request.getServer().getFhirContext().getResourceType(resource);
+            response.addHeader(Constants.HEADER_CONTENT_LOCATION,
+                    id.withServerBase(request.getFhirServerBase(), type).getValue());
+        }
+        if (operation == RestOperationTypeEnum.READ || operation == RestOperationTypeEnum.VREAD) {
+            String version = id != null && id.hasVersionIdPart() ? id.getVersionIdPart() : resource.getMeta().getVersionId();
+            if (version != null) {
+                response.addHeader(Constants.HEADER_ETAG, RestfulServerUtils.createEtag(version));
+            }
+        }
+        if (resource.getMeta().getLastUpdated() != null) {
+            response.addHeader(Constants.HEADER_LAST_MODIFIED, DateUtils.formatDate(resource.getMeta().getLastUpdated()));
+        }
+        ResponseEncoding encoding = RestfulServerUtils.determineResponseEncodingWithDefault(request);
+        Writer writer = response.getResponseWriter(status, encoding.getResourceContentType(),
+                Constants.CHARSET_NAME_UTF8, request.isRespondGzip());
+        writer.write(json);
+        response.commitResponse(writer);
+    }
+}
