@@ -161,6 +161,8 @@ class SearchResults {
         return prefer != null && prefer.replace(" ", "").contains("handling=strict");
     }
 
+    private record Loaded(ResourceSearch.Page keys, List<StoredResource> matches, List<StoredResource> included) { }
+
     /** One page of one search. */
     private final class Page implements IBundleProvider {
         private final Kind kind;
@@ -170,7 +172,7 @@ class SearchResults {
         private final Cursor cursor;
         private final int count;
         private final Date published = new Date();
-        private boolean loaded;
+        private Loaded rows;
         private Integer size;
         private String nextPageId;
         private String previousPageId;
@@ -203,19 +205,25 @@ class SearchResults {
             return new InstantType(published);
         }
 
+        /** The page's rows, read once: {@link #size} may need them before HAPI asks for the resources. */
+        private Loaded rows() {
+            if (rows == null) {
+                rows = transactions.read(() -> {
+                    ResourceSearch.Page keys = search.page(request, cursor, count);
+                    List<StoredResource> matches = store.findLive(keys.keys());
+                    return new Loaded(keys, matches, store.findLive(search.included(request, matches)));
+                });
+            }
+            return rows;
+        }
+
         @Override
         public List<IBaseResource> getResources(int from, int to) {
             List<IBaseResource> page = new ArrayList<>();
             if (count == 0) {
-                loaded = true;
                 return page;
             }
-            record Loaded(ResourceSearch.Page keys, List<StoredResource> matches, List<StoredResource> included) { }
-            Loaded rows = transactions.read(() -> {
-                ResourceSearch.Page keys = search.page(request, cursor, count);
-                List<StoredResource> matches = store.findLive(keys.keys());
-                return new Loaded(keys, matches, store.findLive(search.included(request, matches)));
-            });
+            Loaded rows = rows();
             for (StoredResource row : rows.matches()) {
                 IBaseResource resource = interactions.decode(row);
                 ResourceMetadataKeyEnum.ENTRY_SEARCH_MODE.put(resource, BundleEntrySearchModeEnum.MATCH);
@@ -235,7 +243,6 @@ class SearchResults {
                 ResourceMetadataKeyEnum.ENTRY_SEARCH_MODE.put(warning, BundleEntrySearchModeEnum.OUTCOME);
                 page.add(warning);
             }
-            loaded = true;
             return page;
         }
 
@@ -284,7 +291,11 @@ class SearchResults {
         @Override
         public Integer size() {
             if (size == null && request.total() != SearchRequest.Total.NONE) {
-                size = transactions.read(() -> search.count(request));
+                // A first page that holds every match has counted them: most pathway searches
+                // (one patient's plans, tasks, alerts) save the count query.
+                Loaded first = count > 0 && cursor == null ? rows() : null;
+                size = first != null && !first.keys().more()
+                        ? first.matches().size() : transactions.read(() -> search.count(request));
             }
             return size;
         }

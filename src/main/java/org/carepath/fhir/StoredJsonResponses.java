@@ -56,7 +56,8 @@ class StoredJsonResponses {
             Constants.PARAM_ELEMENTS + Constants.PARAM_ELEMENTS_EXCLUDE_MODIFIER, Constants.PARAM_PRETTY,
             Constants.PARAM_NARRATIVE);
 
-    @Hook(value = Pointcut.SERVER_OUTGOING_RESPONSE, order = Integer.MAX_VALUE)
+    /** After every other hook; not Integer.MAX_VALUE: HAPI orders hooks by subtracting their orders. */
+    @Hook(value = Pointcut.SERVER_OUTGOING_RESPONSE, order = 10_000)
     public boolean respond(RequestDetails request, ResponseDetails details) throws IOException {
         IBaseResource resource = details.getResponseResource();
         if (resource == null || !served(request) || !encodedAsStored(request)) {
