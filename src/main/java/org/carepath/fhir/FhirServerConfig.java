@@ -28,8 +28,14 @@ class FhirServerConfig {
         FhirServer server = new FhirServer(fhir, properties, interactions, bundles, searches, parameters, validator, plans, version);
         security.registerWith(server); // SMART scopes, patient compartments, audit
         var registration = new ServletRegistrationBean<>(server, "/fhir/*");
-        registration.setName("fhir");
+        registration.setName(FhirRequestsOutsideMvc.FHIR_SERVLET);
         registration.setLoadOnStartup(1);
         return registration;
+    }
+
+    @Bean
+    static org.springframework.beans.factory.config.BeanPostProcessor fhirRequestsOutsideMvc(
+            org.springframework.context.ApplicationContext context) {
+        return FhirRequestsOutsideMvc.replacing(context);
     }
 }
