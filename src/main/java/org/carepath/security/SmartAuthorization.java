@@ -57,6 +57,13 @@ class SmartAuthorization extends AuthorizationInterceptor {
         this.parameters = parameters;
         parameters.compartmentAdditions("Patient").forEach((type, names) ->
                 names.forEach(name -> additions.addSPToIncludeInCompartment(type, name)));
+        // HAPI fills these maps on first lookup (HashMap.computeIfAbsent) while concurrent requests
+        // read them, which threw ConcurrentModificationException: every type is entered up front,
+        // so that requests only ever read.
+        parameters.resourceTypes().forEach(type -> {
+            additions.getAdditionalSearchParamNamesForResourceType(type);
+            additions.getOmittedSPNamesForResourceType(type);
+        });
         // Compartment reads are decided on what is returned: a plain server cannot tell from an
         // id alone whose an instance's history is. ScopeGuard checks types and stored targets first.
         setFlags(AuthorizationFlagsEnum.DO_NOT_PROACTIVELY_BLOCK_COMPARTMENT_READ_ACCESS);
