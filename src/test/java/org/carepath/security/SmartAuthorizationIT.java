@@ -460,7 +460,8 @@ class SmartAuthorizationIT extends EndToEndTest {
         // Bob's record shows the refused look at his observation, and the anonymous try
         Integer refusedAnonymous = jdbc.queryForObject("""
                 SELECT count(*) FROM resource WHERE res_type = 'AuditEvent' AND body->>'outcome' = '4'
-                AND body::text LIKE ?""", Integer.class, "%GET /fhir/Observation/" + bobObservation + "%HTTP 401%");
+                AND body->>'outcomeDesc' LIKE 'HTTP 401%' AND body::text LIKE ?""", Integer.class,
+                "%GET /fhir/Observation/" + bobObservation + "%");
         Integer bobsObservationSeen = jdbc.queryForObject("""
                 SELECT count(*) FROM resource WHERE res_type = 'AuditEvent' AND body::text LIKE ?""",
                 Integer.class, "%Patient/" + bob + "%");
