@@ -2,6 +2,7 @@ package org.carepath.interaction;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -95,7 +96,44 @@ public class ResourceInteractions {
         return announce(new WriteResult(WriteResult.Outcome.CREATED, type, id, 1, now, resource), null);
     }
 
+    /**
+     * Creates many resources with server-assigned ids in one transaction and one round trip for
+     * their rows and one for their index rows (the audit trail's batches). Each is checked,
+     * stamped and announced as {@link #create} would.
+     */
+    public List<WriteResult> createAll(List<? extends IBaseResource> resources) {
+        List<String> types = new ArrayList<>();
+        for (IBaseResource resource : resources) {
+            types.add(typeOf(resource));
+            codec.rejectUnstorableText(resource);
+        }
+        return transactions.write(() -> {
+            Instant now = now(null);
+            List<ResourceStore.NewResource> rows = new ArrayList<>();
+            for (int i = 0; i < resources.size(); i++) {
+                IBaseResource resource = resources.get(i);
+                profiles.checkWrite(resource);
+                String id = newId();
+                codec.stamp(resource, types.get(i), id, 1, now);
+                rows.add(new ResourceStore.NewResource(types.get(i), id, now, codec.encode(resource)));
+            }
+            List<Long> keys = store.insertAll(rows);
+            List<ResourceIndexer.Written> written = new ArrayList<>();
+            for (int i = 0; i < resources.size(); i++) {
+                written.add(new ResourceIndexer.Written(keys.get(i), types.get(i), resources.get(i)));
+            }
+            indexer.indexAll(written);
+            List<WriteResult> results = new ArrayList<>();
+            for (int i = 0; i < resources.size(); i++) {
+                results.add(announce(new WriteResult(WriteResult.Outcome.CREATED, types.get(i), rows.get(i).id(), 1, now,
+                        resources.get(i)), null));
+            }
+            return results;
+        });
+    }
+
     private WriteResult announce(WriteResult result, IBaseResource previous) {
+        TransactionCache.written(result.type());
         listeners.orderedStream().forEach(listener -> listener.afterWrite(result, previous));
         return result;
     }

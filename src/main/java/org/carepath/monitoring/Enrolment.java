@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
@@ -30,6 +31,9 @@ import org.hl7.fhir.r4.model.ServiceRequest;
  */
 record Enrolment(String patientId, CarePlan plan, Surgery surgery, ZonedDateTime surgeryStart, Reference owner,
                  Map<String, BigDecimal> values) {
+
+    /** What an enrolment is read from: a write of these types may change it. */
+    static final Set<String> MADE_OF = Set.of("Patient", "CarePlan", "Procedure", "ServiceRequest");
 
     /** The patient's enrolment: their most recent active CarePlan of the pathway with a dated surgery. */
     static Optional<Enrolment> of(String patientId, Lookup lookup, ResourceInteractions interactions) {

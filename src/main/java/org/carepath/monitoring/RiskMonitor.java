@@ -14,6 +14,7 @@ import java.util.Optional;
 
 import org.carepath.interaction.ResourceInteractions;
 import org.carepath.interaction.ResourceWriteListener;
+import org.carepath.interaction.TransactionCache;
 import org.carepath.interaction.WriteResult;
 import org.hl7.fhir.instance.model.api.IBase;
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -73,6 +74,10 @@ class RiskMonitor implements ResourceWriteListener {
         }
     }
 
+    /** Key of a patient's enrolment, looked up once per transaction (a Bundle's check-ins share it). */
+    private record EnrolmentOf(String patientId) {
+    }
+
     private static String patientOf(Reference subject) {
         String reference = subject.getReference();
         if (reference == null || !reference.startsWith("Patient/") || reference.indexOf('/', "Patient/".length()) >= 0) {
@@ -90,7 +95,8 @@ class RiskMonitor implements ResourceWriteListener {
         if (candidates.isEmpty()) {
             return;
         }
-        Optional<Enrolment> enrolment = Enrolment.of(patientId, lookup, interactions);
+        Optional<Enrolment> enrolment = TransactionCache.get(new EnrolmentOf(patientId), Enrolment.MADE_OF,
+                () -> Enrolment.of(patientId, lookup, interactions));
         if (enrolment.isEmpty()) {
             return; // not on the pathway: nothing to compare with, nobody to tell
         }

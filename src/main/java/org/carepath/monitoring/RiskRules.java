@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 import org.carepath.interaction.ResourceInteractions;
+import org.carepath.interaction.TransactionCache;
 import org.carepath.search.ResourceSearch;
 import org.carepath.store.ResourceStore;
 import org.carepath.store.StoredResource;
@@ -21,7 +22,7 @@ import org.springframework.stereotype.Component;
 /**
  * The active risk rules: every stored PlanDefinition of type eca-rule with status active (the
  * shipped ones are loaded from fhir-profiles/ at start-up; a care team may add, change or retire
- * rules through the FHIR API, with no code change). Read from the store on each evaluation, so
+ * rules through the FHIR API, with no code change). Read from the store once per transaction, so
  * every replica sees a change at once; the parsed form is kept per resource version.
  */
 @Component
@@ -54,7 +55,14 @@ class RiskRules {
                 .anyMatch(c -> RiskRule.PLAN_TYPES.equals(c.getSystem()) && RiskRule.ECA_RULE.equals(c.getCode()));
     }
 
+    /** Key of the active rules in {@link TransactionCache}. */
+    private static final Object ACTIVE = new Object();
+
     List<RiskRule> active() {
+        return TransactionCache.get(ACTIVE, Set.of("PlanDefinition"), this::load);
+    }
+
+    private List<RiskRule> load() {
         List<RiskRule> rules = new ArrayList<>();
         for (StoredResource row : store.findLive(search.findKeys("PlanDefinition", CRITERIA, 1000))) {
             parsed.computeIfAbsent(row.id() + "/" + row.version(), key -> parse(row)).ifPresent(rules::add);

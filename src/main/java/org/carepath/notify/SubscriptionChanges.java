@@ -11,6 +11,7 @@ import java.util.Set;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import org.carepath.interaction.ResourceWriteListener;
+import org.carepath.interaction.TransactionCache;
 import org.carepath.interaction.WriteResult;
 import org.carepath.interaction.ResourceInteractions;
 import org.carepath.search.QueryStrings;
@@ -80,7 +81,14 @@ class SubscriptionChanges implements ResourceWriteListener {
         }
     }
 
+    /** Key of the live subscriptions in {@link TransactionCache}: looked up once per transaction. */
+    private static final Object LIVE_SUBSCRIPTIONS = new Object();
+
     private List<Subscription> live() {
+        return TransactionCache.get(LIVE_SUBSCRIPTIONS, Set.of("Subscription"), this::findLive);
+    }
+
+    private List<Subscription> findLive() {
         return store.findLive(search.findKeys("Subscription", LIVE, 10_000)).stream()
                 .map(row -> (Subscription) interactions.decode(row))
                 .filter(s -> s.getChannel().getType() == Subscription.SubscriptionChannelType.RESTHOOK)

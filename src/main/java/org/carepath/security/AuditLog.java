@@ -7,7 +7,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import org.carepath.interaction.ResourceInteractions;
-import org.carepath.interaction.TransactionRunner;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +28,6 @@ class AuditLog implements SmartLifecycle {
 
     private final BlockingQueue<AuditEvent> queue = new ArrayBlockingQueue<>(CAPACITY);
     private final ResourceInteractions interactions;
-    private final TransactionRunner transactions;
     private final ca.uhn.fhir.context.FhirContext fhir;
     private final Object written = new Object();
     private volatile boolean running;
@@ -37,10 +35,9 @@ class AuditLog implements SmartLifecycle {
     private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
     private Thread writer;
 
-    AuditLog(ResourceInteractions interactions, TransactionRunner transactions, ca.uhn.fhir.context.FhirContext fhir) {
+    AuditLog(ResourceInteractions interactions, ca.uhn.fhir.context.FhirContext fhir) {
         this.fhir = fhir;
         this.interactions = interactions;
-        this.transactions = transactions;
     }
 
     void record(AuditEvent event) {
@@ -108,14 +105,12 @@ class AuditLog implements SmartLifecycle {
         }
     }
 
-    /** One transaction per batch; a database outage is retried for a while, then logged whole. */
+    /** One transaction per batch, written in one go; a database outage is retried for a while, then logged whole. */
     private void store(List<AuditEvent> batch) {
         for (int attempt = 1; ; attempt++) {
             try {
-                transactions.write(() -> {
-                    batch.forEach(event -> interactions.create(event, null));
-                    return null;
-                });
+                // one round trip for the batch's rows and one for their index rows
+                interactions.createAll(batch);
                 return;
             } catch (RuntimeException e) {
                 if (attempt >= 5) {

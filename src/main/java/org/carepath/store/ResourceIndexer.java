@@ -16,6 +16,13 @@ public interface ResourceIndexer {
      */
     void index(long key, String type, IBaseResource resource, boolean replace);
 
+    /** Writes the index rows of many new resources at once (one round trip for all of them). */
+    void indexAll(java.util.List<Written> resources);
+
+    /** A resource just stored under {@code key}, to be indexed. */
+    record Written(long key, String type, IBaseResource resource) {
+    }
+
     /** Removes every index row of a deleted resource. */
     void remove(long key);
 }

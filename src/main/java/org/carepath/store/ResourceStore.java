@@ -63,53 +63,83 @@ public class ResourceStore {
 
     /**
      * Inserts version 1 of a new resource, unless one with this type and id exists already (a
-     * concurrent writer may have won): then returns empty and writes nothing.
+     * concurrent writer may have won): then returns empty and writes nothing. One round trip for
+     * the resource row and its first version.
      */
     public Optional<Long> insertIfAbsent(String type, String id, Instant lastUpdated, String json) {
-        var params = new MapSqlParameterSource("type", type).addValue("id", id)
-                .addValue("updated", Timestamp.from(lastUpdated)).addValue("body", json);
-        List<Long> keys = jdbc.queryForList("""
-                INSERT INTO resource (res_type, res_id, version, last_updated, deleted, body)
-                VALUES (:type, :id, 1, :updated, false, CAST(:body AS json))
-                ON CONFLICT (res_type, res_id) DO NOTHING
-                RETURNING res_key""", params, Long.class);
-        if (keys.isEmpty()) {
-            return Optional.empty();
-        }
-        long key = keys.get(0);
-        insertVersion(key, type, id, 1, lastUpdated, false, json);
-        return Optional.of(key);
+        List<Long> keys = jdbc.queryForList(INSERT_NEW, new MapSqlParameterSource("type", type).addValue("id", id)
+                .addValue("updated", Timestamp.from(lastUpdated)).addValue("body", json), Long.class);
+        return keys.stream().findFirst();
     }
 
-    /** Writes a new current version of a row the caller has locked with {@link #findForUpdate}. */
+    private static final String INSERT_NEW = """
+            WITH r AS (INSERT INTO resource (res_type, res_id, version, last_updated, deleted, body)
+                       VALUES (:type, :id, 1, :updated, false, CAST(:body AS json))
+                       ON CONFLICT (res_type, res_id) DO NOTHING
+                       RETURNING res_key, res_type, res_id, last_updated, body),
+                 v AS (INSERT INTO resource_version (res_key, version, res_type, res_id, last_updated, deleted, body)
+                       SELECT res_key, 1, res_type, res_id, last_updated, false, body FROM r)
+            SELECT res_key FROM r""";
+
+    /** A new resource for {@link #insertAll}. */
+    public record NewResource(String type, String id, Instant lastUpdated, String json) {
+    }
+
+    /**
+     * Inserts version 1 of many new resources in one round trip, e.g. a batch of AuditEvents with
+     * server-assigned ids. Fails (duplicate key) if any of them exists already, so the caller's
+     * transaction writes all or none.
+     *
+     * @return the keys, in the order of the resources given
+     */
+    public List<Long> insertAll(List<NewResource> resources) {
+        if (resources.isEmpty()) {
+            return List.of();
+        }
+        var params = new MapSqlParameterSource()
+                .addValue("types", resources.stream().map(NewResource::type).toArray(String[]::new))
+                .addValue("ids", resources.stream().map(NewResource::id).toArray(String[]::new))
+                .addValue("updated", resources.stream().map(r -> r.lastUpdated().toString()).toArray(String[]::new))
+                .addValue("bodies", resources.stream().map(NewResource::json).toArray(String[]::new));
+        var keyOf = new java.util.HashMap<String, Long>();
+        jdbc.query("""
+                WITH r AS (INSERT INTO resource (res_type, res_id, version, last_updated, deleted, body)
+                           SELECT t, i, 1, u, false, CAST(b AS json)
+                           FROM unnest(CAST(:types AS text[]), CAST(:ids AS text[]), CAST(:updated AS timestamptz[]),
+                                       CAST(:bodies AS text[])) AS n (t, i, u, b)
+                           RETURNING res_key, res_type, res_id, last_updated, body),
+                     v AS (INSERT INTO resource_version (res_key, version, res_type, res_id, last_updated, deleted, body)
+                           SELECT res_key, 1, res_type, res_id, last_updated, false, body FROM r)
+                SELECT res_key, res_type, res_id FROM r""", params,
+                rs -> {
+                    keyOf.put(rs.getString("res_type") + "/" + rs.getString("res_id"), rs.getLong("res_key"));
+                });
+        return resources.stream().map(r -> keyOf.get(r.type() + "/" + r.id())).toList();
+    }
+
+    /** Writes a new current version of a row the caller has locked with {@link #findForUpdate}; one round trip. */
     public void update(StoredResource current, int version, Instant lastUpdated, String json) {
         jdbc.update("""
-                UPDATE resource SET version = :version, last_updated = :updated, deleted = false,
-                                    body = CAST(:body AS json)
-                WHERE res_key = :key""",
+                WITH r AS (UPDATE resource SET version = :version, last_updated = :updated, deleted = false,
+                                               body = CAST(:body AS json)
+                           WHERE res_key = :key
+                           RETURNING res_key, version, res_type, res_id, last_updated, body)
+                INSERT INTO resource_version (res_key, version, res_type, res_id, last_updated, deleted, body)
+                SELECT res_key, version, res_type, res_id, last_updated, false, body FROM r""",
                 new MapSqlParameterSource("key", current.key()).addValue("version", version)
                         .addValue("updated", Timestamp.from(lastUpdated)).addValue("body", json));
-        insertVersion(current.key(), current.type(), current.id(), version, lastUpdated, false, json);
     }
 
-    /** Records a deletion as a new version without a body. */
+    /** Records a deletion as a new version without a body; one round trip. */
     public void markDeleted(StoredResource current, int version, Instant lastUpdated) {
         jdbc.update("""
-                UPDATE resource SET version = :version, last_updated = :updated, deleted = true, body = NULL
-                WHERE res_key = :key""",
+                WITH r AS (UPDATE resource SET version = :version, last_updated = :updated, deleted = true, body = NULL
+                           WHERE res_key = :key
+                           RETURNING res_key, version, res_type, res_id, last_updated)
+                INSERT INTO resource_version (res_key, version, res_type, res_id, last_updated, deleted, body)
+                SELECT res_key, version, res_type, res_id, last_updated, true, NULL FROM r""",
                 new MapSqlParameterSource("key", current.key()).addValue("version", version)
                         .addValue("updated", Timestamp.from(lastUpdated)));
-        insertVersion(current.key(), current.type(), current.id(), version, lastUpdated, true, null);
-    }
-
-    private void insertVersion(long key, String type, String id, int version, Instant updated,
-                               boolean deleted, String json) {
-        jdbc.update("""
-                INSERT INTO resource_version (res_key, version, res_type, res_id, last_updated, deleted, body)
-                VALUES (:key, :version, :type, :id, :updated, :deleted, CAST(:body AS json))""",
-                new MapSqlParameterSource("key", key).addValue("version", version).addValue("type", type)
-                        .addValue("id", id).addValue("updated", Timestamp.from(updated))
-                        .addValue("deleted", deleted).addValue("body", json));
     }
 
     /**

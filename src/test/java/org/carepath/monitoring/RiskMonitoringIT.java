@@ -132,6 +132,32 @@ public class RiskMonitoringIT extends EndToEndTest {
                 .body("total", equalTo(1)).body("entry[0].resource.valueInteger", equalTo(3));
     }
 
+    /**
+     * Within one transaction the monitor looks the enrolment up once and keeps it; the surgery
+     * written between two check-ins of the same Bundle must still count for the second one.
+     */
+    @Test
+    void aCheckInAfterTheSurgeryInTheSameTransactionIsMonitoredAndOneBeforeIsNot() {
+        String patient = createPatient(unique("Monitor"), unique("mrn"));
+        String before = checkIn(patient, now().minusMinutes(5), Map.of("fever", true, "temperature", 38.9));
+        String procedure = org.carepath.pathway.CarePlanApplyIT.procedure(patient, "27279", at(now().minusDays(3)),
+                unique("surgery"));
+        String after = checkIn(patient, now(), Map.of("fever", true, "temperature", 38.6));
+        String bundle = """
+                {"resourceType":"Bundle","type":"transaction","entry":[
+                 {"resource":%s,"request":{"method":"POST","url":"QuestionnaireResponse"}},
+                 {"resource":%s,"request":{"method":"POST","url":"Procedure"}},
+                 {"resource":%s,"request":{"method":"POST","url":"QuestionnaireResponse"}}]}"""
+                .formatted(before, procedure, after);
+        JsonPath response = fhir().body(bundle).post("/").then().statusCode(200).extract().jsonPath();
+        String afterId = response.getString("entry[2].response.location").split("/")[1];
+
+        JsonPath risks = search("/RiskAssessment?subject=Patient/" + patient);
+        assertThat(risks.getInt("total")).isEqualTo(1);
+        assertThat(risks.getList("entry[0].resource.basis.reference")).containsExactly("QuestionnaireResponse/" + afterId);
+        assertThat(search("/Flag?patient=" + patient).getInt("total")).isEqualTo(1);
+    }
+
     @Test
     void calmAnswersRaiseNothing() {
         String patient = enrolledPatient(now().minusDays(2), null);
