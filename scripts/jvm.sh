@@ -7,6 +7,11 @@
 #  - an application class-data-sharing archive, made once per build by a training run that stops
 #    after the Spring context is up (-Dspring.context.exit=onRefresh). The training run migrates
 #    and reads the database that SPRING_DATASOURCE_* name, as the server itself would.
+# The JVM options themselves are in scripts/jvm.options (CAREPATH_JVM_OPTIONS below names them),
+# and glibc keeps at most two malloc arenas (MALLOC_ARENA_MAX): with one per thread, native
+# memory grew by tens of MB for nothing (docs/performance.md, "Start-up and memory").
+CAREPATH_JVM_OPTIONS=@scripts/jvm.options
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
 carepath_java_command() {
   local jar=$1 dir=target/launch name
   shift

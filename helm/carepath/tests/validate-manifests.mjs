@@ -166,7 +166,8 @@ function validateScenario(scenario, file) {
   checkNoInlineSecrets(D, c);
   check(!!c.resources?.limits?.memory && !!c.resources?.limits?.cpu, `${D}: resources limits (cpu, memory) set`, fmt(c.resources));
   check(!!c.resources?.requests?.memory && !!c.resources?.requests?.cpu, `${D}: resources requests (cpu, memory) set`);
-  check(/MaxRAMPercentage/.test(env(c, "JAVA_TOOL_OPTIONS")?.value ?? ""), `${D}: JAVA_TOOL_OPTIONS sizes the heap from the limit`);
+  check(/ExitOnOutOfMemoryError/.test(env(c, "JAVA_TOOL_OPTIONS")?.value ?? ""), `${D}: JAVA_TOOL_OPTIONS exits on OutOfMemoryError`);
+  check(env(c, "JAVA_OPTS") !== undefined, `${D}: JAVA_OPTS passes javaOptions after the image's jvm.options`);
   const preStop = (c.lifecycle?.preStop?.exec?.command ?? []).join(" ");
   const sleep = Number(/sleep (\d+)/.exec(preStop)?.[1] ?? NaN);
   check(sleep > 0, `${D}: preStop sleeps`, preStop);

@@ -4,7 +4,9 @@ import org.springframework.boot.SpringApplication;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.context.event.ApplicationEnvironmentPreparedEvent;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
+import org.springframework.context.ApplicationListener;
 
 @SpringBootApplication
 @ConfigurationPropertiesScan
@@ -16,7 +18,11 @@ public class CarePathApplication {
             migrate(args);
             return;
         }
-        SpringApplication.run(CarePathApplication.class, args);
+        SpringApplication application = new SpringApplication(CarePathApplication.class);
+        // Once logging is set up, and before the context is built: see FhirModel.
+        application.addListeners((ApplicationListener<ApplicationEnvironmentPreparedEvent>) event ->
+                FhirModel.prepareInBackground());
+        application.run(args);
     }
 
     /** Runs the Flyway migrations and exits: the release step a Helm hook Job runs once. */

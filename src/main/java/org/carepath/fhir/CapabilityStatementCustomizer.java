@@ -1,5 +1,7 @@
 package org.carepath.fhir;
 
+import java.util.Comparator;
+
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
@@ -13,6 +15,7 @@ import org.hl7.fhir.r4.model.CapabilityStatement.CapabilityStatementRestResource
 import org.hl7.fhir.r4.model.CapabilityStatement.ConditionalDeleteStatus;
 import org.hl7.fhir.r4.model.CapabilityStatement.ConditionalReadStatus;
 import org.hl7.fhir.r4.model.CapabilityStatement.ResourceVersionPolicy;
+import org.hl7.fhir.r4.model.StringType;
 
 /**
  * Completes what HAPI derives from the providers with what only the server's behaviour shows:
@@ -51,6 +54,11 @@ class CapabilityStatementCustomizer {
                 }
             }
         }
+        // In name order: HAPI's own order of a type's parameters depends on how its model was
+        // scanned, and the same server should describe itself the same way on every start.
+        resource.getSearchParam().sort(Comparator.comparing(CapabilityStatement.CapabilityStatementRestResourceSearchParamComponent::getName));
+        resource.getSearchInclude().sort(Comparator.comparing(StringType::getValue));
+        resource.getSearchRevInclude().sort(Comparator.comparing(StringType::getValue));
     }
 
     /** System-level search takes the parameters every type has, and _type. */

@@ -9,6 +9,7 @@ import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.server.ETagSupportEnum;
 import ca.uhn.fhir.rest.server.RestfulServer;
+import ca.uhn.fhir.rest.server.provider.ServerCapabilityStatementProvider;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -52,6 +53,12 @@ class FhirServer extends RestfulServer {
         registerProvider(new PlanDefinitionApplyProvider(fhir, plans));
         registerInterceptor(new ErrorTranslation());
         registerInterceptor(new RequestFormat());
+        // HAPI derives each type's revincludes by asking every provider about every other type
+        // (146 x 146 binding scans): most of the seconds a CapabilityStatement took to build.
+        // CapabilityStatementCustomizer lists them from the search parameters instead.
+        ServerCapabilityStatementProvider capabilities = new ServerCapabilityStatementProvider(this);
+        capabilities.setRestResourceRevIncludesEnabled(false);
+        setServerConformanceProvider(capabilities);
         registerInterceptor(new CapabilityStatementCustomizer(parameters));
         registerInterceptor(new HistoryLinks());
         registerInterceptor(new StoredJsonResponses());

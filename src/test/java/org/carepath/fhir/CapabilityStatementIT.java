@@ -35,6 +35,10 @@ class CapabilityStatementIT extends EndToEndTest {
                 .containsExactlyInAnyOrder("transaction", "batch", "history-system", "search-system");
         assertThat(cs.getList("rest[0].searchParam.name", String.class))
                 .containsExactlyInAnyOrder("_id", "_lastUpdated", "_tag", "_profile", "_security", "_type");
+        // The same on every start: in name order, whatever order HAPI's model scan took.
+        assertThat(cs.getList(patient + ".searchParam.name", String.class)).isSorted().contains("_id", "birthdate");
+        assertThat(cs.getList(patient + ".searchInclude", String.class)).isSorted().contains("Patient:*");
+        assertThat(cs.getList(patient + ".searchRevInclude", String.class)).isSorted().contains("CarePlan:subject");
         assertThat(cs.getList(patient + ".operation.name", String.class)).contains("everything");
         assertThat(cs.getList("rest[0].resource.find { it.type == 'Observation' }.operation.name", String.class))
                 .doesNotContain("everything");
