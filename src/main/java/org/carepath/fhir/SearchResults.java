@@ -104,7 +104,24 @@ class SearchResults {
             case SYSTEM -> search.parseSystem(query);
             case EVERYTHING -> search.everything(head.isEmpty() ? null : head, query);
         };
-        return new Page(kind, head, query, request, Cursor.decode(parts[1]), pageSize(query));
+        String[] position = parts[1].split("\\|", 2); // the cursor, then the total the first page counted
+        Page page = new Page(kind, head, query, request, Cursor.decode(position[0]), pageSize(query));
+        if (position.length > 1) {
+            page.size = carriedTotal(position[1]);
+        }
+        return page;
+    }
+
+    private static Integer carriedTotal(String text) {
+        try {
+            int total = Integer.parseInt(text);
+            if (total < 0) {
+                throw new NumberFormatException();
+            }
+            return total;
+        } catch (NumberFormatException e) {
+            throw new InvalidRequestException("Unknown or malformed page link");
+        }
     }
 
     private static Map<String, List<String>> queryOf(RequestDetails request) {
@@ -188,10 +205,14 @@ class SearchResults {
 
         private final String uuid = java.util.UUID.randomUUID().toString();
 
-        /** A link's page id: where the page starts, and the whole query, so any replica can serve it. */
+        /**
+         * A link's page id: where the page starts, the total counted for the first page (so that
+         * later pages of a large search need not count again: their total is the search's as
+         * first counted), and the whole query, so any replica can serve it.
+         */
         private String pageId(Cursor at) {
             List<String> parts = new ArrayList<>();
-            parts.add(at.encode());
+            parts.add(size == null ? at.encode() : at.encode() + "|" + size); // cursors escape '|'
             parts.add(head);
             query.forEach((name, values) -> values.forEach(v -> {
                 parts.add(name);

@@ -253,6 +253,8 @@ class SearchIT extends TaggedSearchTest {
             next = last.getString("link.find { it.relation == 'next' }.url");
         }
         assertThat(seen).doesNotHaveDuplicates().containsExactlyElementsOf(created);
+        // later pages carry the total the first page counted: a large search is not counted per page
+        assertThat(last.getInt("total")).isEqualTo(7);
         String previous = last.getString("link.find { it.relation == 'previous' }.url");
         List<String> before = RestAssured.given().urlEncodingEnabled(false).accept(FHIR_JSON).get(previous).then()
                 .statusCode(200).extract().jsonPath().getList("entry.resource.id");
