@@ -15,6 +15,7 @@ import ca.uhn.fhir.rest.server.exceptions.UnclassifiedServerFailureException;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import org.carepath.interaction.ResourceCodec;
 
 /**
  * Checks request bodies before they are parsed: a body must be FHIR JSON or XML (415 otherwise),
@@ -24,8 +25,6 @@ import com.fasterxml.jackson.core.JsonToken;
 class RequestFormat {
 
     private static final JsonFactory JSON = new JsonFactory();
-    /** Far beyond any measured quantity, and what PostgreSQL's numeric holds with room to spare. */
-    private static final int MAX_EXPONENT = 1000;
     private static final Set<String> FHIR_TYPES = Set.of("application/fhir+json", "application/json",
             "application/json+fhir", "application/fhir+xml", "application/xml", "application/xml+fhir", "text/xml");
     /** Besides FHIR content: PATCH documents and POST /_search forms. */
@@ -82,7 +81,7 @@ class RequestFormat {
 
     private static boolean exponentBeyondRange(String exponent) {
         String digits = exponent.startsWith("+") || exponent.startsWith("-") ? exponent.substring(1) : exponent;
-        return digits.length() > 4 || Integer.parseInt(digits) > MAX_EXPONENT;
+        return digits.length() > 4 || Integer.parseInt(digits) > ResourceCodec.MAX_DECIMAL_EXPONENT;
     }
 
     private static boolean containsDoctype(byte[] body) {

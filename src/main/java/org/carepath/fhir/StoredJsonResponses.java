@@ -60,7 +60,8 @@ class StoredJsonResponses {
     @Hook(value = Pointcut.SERVER_OUTGOING_RESPONSE, order = 10_000)
     public boolean respond(RequestDetails request, ResponseDetails details) throws IOException {
         IBaseResource resource = details.getResponseResource();
-        if (resource == null || !served(request) || !encodedAsStored(request)) {
+        ResponseEncoding encoding = resource == null || !served(request) ? null : encodedAsStored(request);
+        if (encoding == null) {
             return true;
         }
         String base = request.getFhirServerBase();
@@ -70,7 +71,7 @@ class StoredJsonResponses {
         if (json == null) {
             return true;
         }
-        write(request, details.getResponseCode(), resource, json);
+        write(request, details.getResponseCode(), resource, json, encoding);
         return false;
     }
 
@@ -80,17 +81,19 @@ class StoredJsonResponses {
                 || operation == RestOperationTypeEnum.EXTENDED_OPERATION_TYPE) && "$everything".equals(request.getOperation());
     }
 
-    private static boolean encodedAsStored(RequestDetails request) {
+    /** The response's JSON encoding when HAPI would write the stored text as it is, else null. */
+    private static ResponseEncoding encodedAsStored(RequestDetails request) {
         Map<String, String[]> parameters = request.getParameters();
         if (parameters.keySet().stream().anyMatch(ENCODING_PARAMETERS::contains)) {
-            return false;
+            return null;
         }
         String[] count = parameters.get(Constants.PARAM_COUNT);
         if (count != null && count.length > 0 && "0".equals(count[0])) {
-            return false;
+            return null;
         }
-        return RestfulServerUtils.determineResponseEncodingWithDefault(request).getEncoding() == EncodingEnum.JSON
-                && !RestfulServerUtils.prettyPrintResponse(request.getServer(), request);
+        ResponseEncoding encoding = RestfulServerUtils.determineResponseEncodingWithDefault(request);
+        return encoding.getEncoding() == EncodingEnum.JSON
+                && !RestfulServerUtils.prettyPrintResponse(request.getServer(), request) ? encoding : null;
     }
 
     private static Optional<String> stored(IBaseResource resource, String base) {
@@ -143,8 +146,8 @@ class StoredJsonResponses {
         return token + "." + number;
     }
 
-    private static void write(RequestDetails request, int status, IBaseResource resource, String json)
-            throws IOException {
+    private static void write(RequestDetails request, int status, IBaseResource resource, String json,
+                              ResponseEncoding encoding) throws IOException {
         IRestfulResponse response = request.getResponse();
         RestOperationTypeEnum operation = request.getRestOperationType();
         IIdType id = resource.getIdElement();
@@ -163,7 +166,6 @@ class StoredJsonResponses {
         if (resource.getMeta().getLastUpdated() != null) {
             response.addHeader(Constants.HEADER_LAST_MODIFIED, DateUtils.formatDate(resource.getMeta().getLastUpdated()));
         }
-        ResponseEncoding encoding = RestfulServerUtils.determineResponseEncodingWithDefault(request);
         Writer writer = response.getResponseWriter(status, encoding.getResourceContentType(),
                 Constants.CHARSET_NAME_UTF8, request.isRespondGzip());
         writer.write(json);

@@ -27,11 +27,6 @@ final class PrimitiveSyntax {
     /** Rules without repeated groups, safe at any length; the others are matched on short values only. */
     private static final Set<String> ANY_LENGTH = Set.of("uri", "url", "canonical");
     private static final int MAX_SHORT_VALUE = 1_000;
-    /**
-     * A decimal's power of ten, at most: far beyond any measured quantity, within PostgreSQL's
-     * numeric (the search index), and the bound JSON request bodies are held to already.
-     */
-    private static final int MAX_DECIMAL_EXPONENT = 1_000;
 
     private final FhirContext fhir;
     private final Map<String, Optional<Pattern>> rules = new ConcurrentHashMap<>();
@@ -68,7 +63,7 @@ final class PrimitiveSyntax {
     private static void checkRange(String value) {
         java.math.BigDecimal number = new java.math.BigDecimal(value);
         long exponent = number.signum() == 0 ? 0 : (long) number.precision() - number.scale() - 1;
-        if (Math.abs(exponent) > MAX_DECIMAL_EXPONENT) {
+        if (Math.abs(exponent) > ResourceCodec.MAX_DECIMAL_EXPONENT) {
             throw new InvalidRequestException("Number out of range: '" + abbreviate(value) + "'");
         }
     }

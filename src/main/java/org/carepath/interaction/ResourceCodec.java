@@ -16,6 +16,12 @@ import org.springframework.stereotype.Component;
 @Component
 public class ResourceCodec {
 
+    /**
+     * A decimal's power of ten, at most, in what is stored and in JSON request bodies: far beyond
+     * any measured quantity, and within PostgreSQL's numeric (the search index).
+     */
+    public static final int MAX_DECIMAL_EXPONENT = 1_000;
+
     /** User data of a decoded resource: the stored JSON text it was parsed from. */
     private static final String STORED_JSON = ResourceCodec.class.getName() + ".storedJson";
 

@@ -87,13 +87,7 @@ public class ResourceInteractions {
 
     /** Creates version 1 under an id the caller chose and no-one holds (a Bundle's pre-assigned ids). */
     WriteResult createWithId(String type, String id, IBaseResource resource) {
-        profiles.checkWrite(resource);
-        Instant now = now(null);
-        codec.stamp(resource, type, id, 1, now);
-        long key = store.insertIfAbsent(type, id, now, codec.encode(resource))
-                .orElseThrow(() -> new org.springframework.dao.DuplicateKeyException(type + "/" + id));
-        indexer.index(key, type, resource, false);
-        return announce(new WriteResult(WriteResult.Outcome.CREATED, type, id, 1, now, resource), null);
+        return createNew(List.of(type), List.of(id), List.of(resource)).get(0);
     }
 
     /**
@@ -103,33 +97,37 @@ public class ResourceInteractions {
      */
     public List<WriteResult> createAll(List<? extends IBaseResource> resources) {
         List<String> types = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
         for (IBaseResource resource : resources) {
             types.add(typeOf(resource));
+            ids.add(newId());
             codec.rejectUnstorableText(resource);
         }
-        return transactions.write(() -> {
-            Instant now = now(null);
-            List<ResourceStore.NewResource> rows = new ArrayList<>();
-            for (int i = 0; i < resources.size(); i++) {
-                IBaseResource resource = resources.get(i);
-                profiles.checkWrite(resource);
-                String id = newId();
-                codec.stamp(resource, types.get(i), id, 1, now);
-                rows.add(new ResourceStore.NewResource(types.get(i), id, now, codec.encode(resource)));
-            }
-            List<Long> keys = store.insertAll(rows);
-            List<ResourceIndexer.Written> written = new ArrayList<>();
-            for (int i = 0; i < resources.size(); i++) {
-                written.add(new ResourceIndexer.Written(keys.get(i), types.get(i), resources.get(i)));
-            }
-            indexer.indexAll(written);
-            List<WriteResult> results = new ArrayList<>();
-            for (int i = 0; i < resources.size(); i++) {
-                results.add(announce(new WriteResult(WriteResult.Outcome.CREATED, types.get(i), rows.get(i).id(), 1, now,
-                        resources.get(i)), null));
-            }
-            return results;
-        });
+        return transactions.write(() -> createNew(types, ids, resources));
+    }
+
+    /** Version 1 of each resource under its type and id, none of which may exist yet (else DuplicateKeyException). */
+    private List<WriteResult> createNew(List<String> types, List<String> ids, List<? extends IBaseResource> resources) {
+        Instant now = now(null);
+        List<ResourceStore.NewResource> rows = new ArrayList<>();
+        for (int i = 0; i < resources.size(); i++) {
+            IBaseResource resource = resources.get(i);
+            profiles.checkWrite(resource);
+            codec.stamp(resource, types.get(i), ids.get(i), 1, now);
+            rows.add(new ResourceStore.NewResource(types.get(i), ids.get(i), now, codec.encode(resource)));
+        }
+        List<Long> keys = store.insertAll(rows);
+        List<ResourceIndexer.Written> written = new ArrayList<>();
+        for (int i = 0; i < resources.size(); i++) {
+            written.add(new ResourceIndexer.Written(keys.get(i), types.get(i), resources.get(i)));
+        }
+        indexer.indexAll(written);
+        List<WriteResult> results = new ArrayList<>();
+        for (int i = 0; i < resources.size(); i++) {
+            results.add(announce(new WriteResult(WriteResult.Outcome.CREATED, types.get(i), ids.get(i), 1, now,
+                    resources.get(i)), null));
+        }
+        return results;
     }
 
     private WriteResult announce(WriteResult result, IBaseResource previous) {

@@ -67,19 +67,8 @@ public class ResourceStore {
      * the resource row and its first version.
      */
     public Optional<Long> insertIfAbsent(String type, String id, Instant lastUpdated, String json) {
-        List<Long> keys = jdbc.queryForList(INSERT_NEW, new MapSqlParameterSource("type", type).addValue("id", id)
-                .addValue("updated", Timestamp.from(lastUpdated)).addValue("body", json), Long.class);
-        return keys.stream().findFirst();
+        return Optional.ofNullable(insertNew(List.of(new NewResource(type, id, lastUpdated, json))).get(0));
     }
-
-    private static final String INSERT_NEW = """
-            WITH r AS (INSERT INTO resource (res_type, res_id, version, last_updated, deleted, body)
-                       VALUES (:type, :id, 1, :updated, false, CAST(:body AS json))
-                       ON CONFLICT (res_type, res_id) DO NOTHING
-                       RETURNING res_key, res_type, res_id, last_updated, body),
-                 v AS (INSERT INTO resource_version (res_key, version, res_type, res_id, last_updated, deleted, body)
-                       SELECT res_key, 1, res_type, res_id, last_updated, false, body FROM r)
-            SELECT res_key FROM r""";
 
     /** A new resource for {@link #insertAll}. */
     public record NewResource(String type, String id, Instant lastUpdated, String json) {
@@ -93,6 +82,16 @@ public class ResourceStore {
      * @return the keys, in the order of the resources given
      */
     public List<Long> insertAll(List<NewResource> resources) {
+        List<Long> keys = insertNew(resources);
+        if (keys.contains(null)) {
+            throw new org.springframework.dao.DuplicateKeyException("A resource to create exists already: "
+                    + resources.get(keys.indexOf(null)).type() + "/" + resources.get(keys.indexOf(null)).id());
+        }
+        return keys;
+    }
+
+    /** Rows and first versions of the resources that do not exist yet; the key of each, null where one existed. */
+    private List<Long> insertNew(List<NewResource> resources) {
         if (resources.isEmpty()) {
             return List.of();
         }
@@ -107,6 +106,7 @@ public class ResourceStore {
                            SELECT t, i, 1, u, false, CAST(b AS json)
                            FROM unnest(CAST(:types AS text[]), CAST(:ids AS text[]), CAST(:updated AS timestamptz[]),
                                        CAST(:bodies AS text[])) AS n (t, i, u, b)
+                           ON CONFLICT (res_type, res_id) DO NOTHING
                            RETURNING res_key, res_type, res_id, last_updated, body),
                      v AS (INSERT INTO resource_version (res_key, version, res_type, res_id, last_updated, deleted, body)
                            SELECT res_key, 1, res_type, res_id, last_updated, false, body FROM r)
@@ -114,7 +114,11 @@ public class ResourceStore {
                 rs -> {
                     keyOf.put(rs.getString("res_type") + "/" + rs.getString("res_id"), rs.getLong("res_key"));
                 });
-        return resources.stream().map(r -> keyOf.get(r.type() + "/" + r.id())).toList();
+        List<Long> keys = new java.util.ArrayList<>();
+        for (NewResource resource : resources) { // one given twice is written once: the second gets null
+            keys.add(keyOf.remove(resource.type() + "/" + resource.id()));
+        }
+        return keys;
     }
 
     /** Writes a new current version of a row the caller has locked with {@link #findForUpdate}; one round trip. */
