@@ -28,7 +28,7 @@ final class CompartmentRoutes {
     }
 
     HttpServletRequest route(HttpServletRequest request) {
-        if (!"GET".equals(request.getMethod())) {
+        if (!"GET".equals(request.getMethod()) || !inCompartmentType(request.getPathInfo())) {
             return request;
         }
         Matcher m = PATH.matcher(request.getRequestURI());
@@ -62,5 +62,14 @@ final class CompartmentRoutes {
                 return query;
             }
         };
+    }
+
+    /** Whether the path starts with a compartment's type: the pattern backtracks on every other read. */
+    private static boolean inCompartmentType(String pathInfo) {
+        if (pathInfo == null || pathInfo.length() < 2) {
+            return false;
+        }
+        int end = pathInfo.indexOf('/', 1);
+        return end > 0 && COMPARTMENTS.contains(pathInfo.substring(1, end));
     }
 }

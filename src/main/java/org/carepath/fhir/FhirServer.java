@@ -13,6 +13,7 @@ import ca.uhn.fhir.rest.server.provider.ServerCapabilityStatementProvider;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import org.apache.commons.lang3.RandomStringUtils;
 import org.carepath.CarePathProperties;
 import org.carepath.interaction.BundleInteractions;
 import org.carepath.interaction.ResourceInteractions;
@@ -71,6 +72,15 @@ class FhirServer extends RestfulServer {
      */
     private final transient Object firstCapabilityStatement = new Object();
     private volatile boolean capabilityStatementBuilt;
+
+    /**
+     * The X-Request-ID of a request that brought none. HAPI draws its characters from a shared
+     * SecureRandom; an id that only traces a request need not be unguessable.
+     */
+    @Override
+    protected String newRequestId(int length) {
+        return RandomStringUtils.insecure().nextAlphanumeric(length);
+    }
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response)

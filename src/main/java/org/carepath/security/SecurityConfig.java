@@ -12,6 +12,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpMethod;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
+import org.springframework.security.config.observation.SecurityObservationSettings;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator;
 import org.springframework.security.oauth2.core.OAuth2TokenValidator;
@@ -44,6 +45,16 @@ class SecurityConfig {
     static final String[] PUBLIC = {"/fhir/metadata", "/.well-known/smart-configuration",
         "/fhir/.well-known/smart-configuration", "/actuator/health", "/actuator/health/**", "/actuator/info",
         "/actuator/prometheus", "/error", "/app", "/app/**"}; // the patient app's static files and settings
+
+    /**
+     * No observation of each security filter, authentication and authorization: wrapping every
+     * filter of the chain in its own observation cost each request about a tenth of its CPU
+     * (docs/performance.md, "Reads"). The server's own HTTP metrics (http.server.requests) remain.
+     */
+    @Bean
+    SecurityObservationSettings securityObservations() {
+        return SecurityObservationSettings.noObservations();
+    }
 
     @Bean
     SecurityFilterChain apiSecurity(HttpSecurity http, CarePathProperties properties, CorsProperties cors,
