@@ -40,7 +40,9 @@ import org.hl7.fhir.r4.model.Resource;
  * no {@code _summary}, {@code _elements} or {@code _count=0}, and no absolute reference to this
  * server's own base (HAPI's encoder makes those relative). Rows stored before V006 hold jsonb's
  * text, with its own key order: those are encoded as before, until their next version. The
- * headers are those HAPI's {@code RestfulServerUtils.streamResponseAsResource} would send.
+ * headers are those HAPI's {@code RestfulServerUtils.streamResponseAsResource} would send. The
+ * CapabilityStatement, which the store does not hold, is answered with its encoding kept from the
+ * previous request, as long as HAPI serves the same statement.
  */
 @Interceptor
 class StoredJsonResponses {
@@ -60,13 +62,14 @@ class StoredJsonResponses {
     @Hook(value = Pointcut.SERVER_OUTGOING_RESPONSE, order = 10_000)
     public boolean respond(RequestDetails request, ResponseDetails details) throws IOException {
         IBaseResource resource = details.getResponseResource();
-        ResponseEncoding encoding = resource == null || !served(request) ? null : encodedAsStored(request);
+        boolean metadata = request.getRestOperationType() == RestOperationTypeEnum.METADATA;
+        ResponseEncoding encoding = resource == null || !(metadata || served(request)) ? null : encodedAsStored(request);
         if (encoding == null) {
             return true;
         }
         String base = request.getFhirServerBase();
-        String json = resource instanceof Bundle bundle
-                ? withStoredEntries(bundle, request, base)
+        String json = metadata ? capabilityStatement(resource, request, base)
+                : resource instanceof Bundle bundle ? withStoredEntries(bundle, request, base)
                 : stored(resource, base).orElse(null);
         if (json == null) {
             return true;
@@ -74,6 +77,27 @@ class StoredJsonResponses {
         write(request, details.getResponseCode(), resource, json, encoding);
         return false;
     }
+
+    /**
+     * The CapabilityStatement, encoded once per statement HAPI builds (it keeps one for a minute)
+     * and base: all 146 resource types' search parameters, half a megabyte that took a loaded
+     * server up to a second to encode on every {@code /metadata}.
+     */
+    private String capabilityStatement(IBaseResource statement, RequestDetails request, String base) {
+        EncodedStatement cached = encodedStatement;
+        if (cached == null || cached.statement() != statement || !cached.base().equals(base)) {
+            cached = new EncodedStatement(statement, base, RestfulServerUtils.getNewParser(
+                    request.getServer().getFhirContext(), statement.getStructureFhirVersionEnum(), request)
+                    .encodeResourceToString(statement));
+            encodedStatement = cached;
+        }
+        return cached.json();
+    }
+
+    private record EncodedStatement(IBaseResource statement, String base, String json) {
+    }
+
+    private volatile EncodedStatement encodedStatement;
 
     private static boolean served(RequestDetails request) {
         RestOperationTypeEnum operation = request.getRestOperationType();

@@ -92,6 +92,27 @@ class StoredJsonResponsesIT extends EndToEndTest {
         assertThat(read).isEqualTo(fhir().queryParam("_summary", "false").get("/Observation/" + observation).asString());
     }
 
+    @Test
+    void theCapabilityStatementIsHapisEncodingAndFollowsARebuild() {
+        Response kept = fhir().get("/metadata");
+        Response encoded = fhir().queryParam("_summary", "false").get("/metadata");
+        assertThat(kept.statusCode()).isEqualTo(200);
+        assertThat(withoutIdentity(kept.asString())).isEqualTo(withoutIdentity(encoded.asString()))
+                .startsWith("{\"resourceType\":\"CapabilityStatement\"");
+        assertThat(headers(kept)).isEqualTo(headers(encoded));
+        assertThat(fhir().accept("application/fhir+xml").get("/metadata").asString()).startsWith("<CapabilityStatement");
+
+        // Cache-Control: no-cache makes HAPI build a new statement (with a new id), which later requests get.
+        String rebuilt = fhir().header("Cache-Control", "no-cache").get("/metadata").jsonPath().getString("id");
+        assertThat(rebuilt).isNotEqualTo(kept.jsonPath().getString("id"));
+        assertThat(fhir().get("/metadata").jsonPath().getString("id")).isEqualTo(rebuilt);
+    }
+
+    /** HAPI gives every statement it builds a new id and date: a rebuild may fall between two requests. */
+    private static String withoutIdentity(String statement) {
+        return statement.replaceFirst("\"id\":\"[^\"]*\"", "").replaceFirst("\"date\":\"[^\"]*\"", "");
+    }
+
     private String createPatient() {
         return fhir().body("""
                 {"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\\"http://www.w3.org/1999/xhtml\\">Stored &amp; served</div>"},
