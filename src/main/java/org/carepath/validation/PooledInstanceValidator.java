@@ -57,8 +57,11 @@ import org.w3c.dom.NodeList;
  */
 class PooledInstanceValidator extends FhirInstanceValidator {
 
-  /** Calls after which a validator is dropped, which bounds the state it accumulates. */
-  static final int USES_PER_VALIDATOR = 500;
+  /**
+   * Calls after which a validator is dropped, which bounds the state it accumulates (among it the
+   * parsed narratives of earlier calls); the set-up it saves is then spread over this many calls.
+   */
+  static final int USES_PER_VALIDATOR = 100;
 
   private static final Gson GSON = new Gson();
 
