@@ -267,9 +267,4 @@ public class FhirValidation {
     chain.invalidateCaches();
     instanceValidator.retireValidators();
   }
-
-  /** The validator module, for tests that compare it with HAPI's own. */
-  PooledInstanceValidator getInstanceValidator() {
-    return instanceValidator;
-  }
 }
