@@ -21,7 +21,6 @@ import org.hl7.fhir.common.hapi.validation.support.PrePopulatedValidationSupport
 import org.hl7.fhir.common.hapi.validation.support.SnapshotGeneratingValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.UnknownCodeSystemWarningValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.ValidationSupportChain;
-import org.hl7.fhir.common.hapi.validation.validator.FhirInstanceValidator;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
 /**
@@ -70,6 +69,7 @@ public class FhirValidation {
   private final ConformanceResources content;
   private final ValidationSupportChain chain;
   private final FhirValidator validator;
+  private final PooledInstanceValidator instanceValidator;
   private final List<IBaseResource> conformanceResources;
   private final Set<String> projectProfileUrls;
 
@@ -168,8 +168,11 @@ public class FhirValidation {
     }
     this.projectProfileUrls = Collections.unmodifiableSet(profiles);
 
-    FhirInstanceValidator instanceValidator = new FhirInstanceValidator(chain);
+    // HAPI's FhirInstanceValidator, keeping its InstanceValidators between calls (see there)
+    PooledInstanceValidator instanceValidator = new PooledInstanceValidator(
+        chain, Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
     instanceValidator.setErrorForUnknownProfiles(true);
+    this.instanceValidator = instanceValidator;
     FhirValidator fhirValidator = fhirContext.newValidator();
     fhirValidator.registerValidatorModule(instanceValidator);
     this.validator = fhirValidator;
@@ -262,5 +265,6 @@ public class FhirValidation {
    */
   public void invalidateCaches() {
     chain.invalidateCaches();
+    instanceValidator.retireValidators();
   }
 }
