@@ -74,6 +74,8 @@ class CapabilityStatementCustomizer {
         }
         rest.addSearchParam().setName("_type").setType(Enumerations.SearchParamType.TOKEN)
                 .setDocumentation("The resource types to search (comma-separated); without it, all types");
+        // In name order, as each type's (describeSearch): Patient's parameters come in HAPI's scan order.
+        rest.getSearchParam().sort(Comparator.comparing(CapabilityStatement.CapabilityStatementRestResourceSearchParamComponent::getName));
     }
 
     @Hook(Pointcut.SERVER_CAPABILITY_STATEMENT_GENERATED)

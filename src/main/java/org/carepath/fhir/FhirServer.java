@@ -9,7 +9,7 @@ import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.server.ETagSupportEnum;
 import ca.uhn.fhir.rest.server.RestfulServer;
-import ca.uhn.fhir.rest.server.provider.ServerCapabilityStatementProvider;
+import jakarta.servlet.ServletConfig;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -26,6 +26,7 @@ class FhirServer extends RestfulServer {
 
     private final transient RequestSizeLimit sizeLimit;
     private final transient CompartmentRoutes compartments;
+    private final transient PreparedCapabilityStatement capabilities;
 
     FhirServer(FhirContext fhir, CarePathProperties properties, ResourceInteractions interactions,
                BundleInteractions bundles, SearchResults searches, SearchParameters parameters,
@@ -57,12 +58,19 @@ class FhirServer extends RestfulServer {
         // HAPI derives each type's revincludes by asking every provider about every other type
         // (146 x 146 binding scans): most of the seconds a CapabilityStatement took to build.
         // CapabilityStatementCustomizer lists them from the search parameters instead.
-        ServerCapabilityStatementProvider capabilities = new ServerCapabilityStatementProvider(this);
+        this.capabilities = new PreparedCapabilityStatement(this);
         capabilities.setRestResourceRevIncludesEnabled(false);
         setServerConformanceProvider(capabilities);
         registerInterceptor(new CapabilityStatementCustomizer(parameters));
         registerInterceptor(new HistoryLinks());
         registerInterceptor(new StoredJsonResponses());
+    }
+
+    /** Once the bindings are known, the CapabilityStatement is built ahead of the first /metadata. */
+    @Override
+    public void init(ServletConfig config) throws ServletException {
+        super.init(config);
+        capabilities.prepareInBackground();
     }
 
     /**

@@ -48,6 +48,24 @@ public class ResourceStore {
                 new MapSqlParameterSource("type", type).addValue("id", id).addValue("version", version));
     }
 
+    /** The version a resource is at, and whether that version is a deletion. */
+    public record CurrentVersion(String type, String id, int version, Instant lastUpdated, boolean deleted) {
+    }
+
+    /**
+     * The current versions of the resources named by type and id (pairs at the same index), without
+     * their bodies; those that do not exist are left out. One round trip.
+     */
+    public List<CurrentVersion> currentVersions(List<String> types, List<String> ids) {
+        return jdbc.query("""
+                SELECT r.res_type, r.res_id, r.version, r.last_updated, r.deleted
+                FROM unnest(CAST(:types AS text[]), CAST(:ids AS text[])) AS n (t, i)
+                JOIN resource r ON r.res_type = n.t AND r.res_id = n.i""",
+                new MapSqlParameterSource("types", types.toArray(String[]::new)).addValue("ids", ids.toArray(String[]::new)),
+                (rs, n) -> new CurrentVersion(rs.getString("res_type"), rs.getString("res_id"), rs.getInt("version"),
+                        rs.getTimestamp("last_updated").toInstant(), rs.getBoolean("deleted")));
+    }
+
     /** Current, live versions by key, in the order of the keys given. */
     public List<StoredResource> findLive(Collection<Long> keys) {
         if (keys.isEmpty()) {

@@ -43,8 +43,45 @@ class PathwayContentIT extends EndToEndTest {
         PathwayContentLoader.Report again = loader.load();
         assertThat(again.written()).isZero();
         assertThat(again.unchanged()).isEqualTo(validator.content().getDefinitions().size());
+        // What the last load left is recorded: nothing had to be read and compared again.
+        assertThat(again.compared()).isZero();
         fhir().get("/PlanDefinition/si-joint-fusion").then().body("meta.versionId", equalTo(before));
         fhir().get("/PlanDefinition?url=" + PATHWAY).then().body("total", equalTo(1));
+    }
+
+    @Test
+    void contentEditedOrDeletedThroughTheApiIsRestoredByTheNextLoad() {
+        loader.load();
+        String edited = fhir().get("/ActivityDefinition/go-home").then().statusCode(200).extract().asString()
+                .replace("\"title\":\"Going home\"", "\"title\":\"Edited through the API\"");
+        assertThat(edited).contains("Edited through the API");
+        fhir().body(edited).put("/ActivityDefinition/go-home").then().statusCode(200);
+        fhir().delete("/ValueSet/warning-signs").then().statusCode(200);
+        fhir().get("/ValueSet/warning-signs").then().statusCode(410);
+
+        PathwayContentLoader.Report restored = loader.load();
+        assertThat(restored.written()).isEqualTo(2);
+        assertThat(restored.compared()).isEqualTo(2);
+        fhir().get("/ActivityDefinition/go-home").then().statusCode(200).body("title", equalTo("Going home"));
+        fhir().get("/ValueSet/warning-signs").then().statusCode(200).body("id", equalTo("warning-signs"));
+
+        PathwayContentLoader.Report again = loader.load();
+        assertThat(again.written()).isZero();
+        assertThat(again.compared()).isZero();
+    }
+
+    @Test
+    void contentWhosePackagedFileChangedIsComparedAgain() {
+        loader.load();
+        // As if the packaged file of one resource had changed since the last load.
+        jdbc.update("UPDATE pathway_content_load SET file_digest = 'older' WHERE res_type = 'CodeSystem' AND res_id = 'pathway'");
+        String before = fhir().get("/CodeSystem/pathway").then().statusCode(200).extract().path("meta.versionId");
+
+        PathwayContentLoader.Report report = loader.load();
+        assertThat(report.compared()).isEqualTo(1);
+        assertThat(report.written()).isZero(); // its content is the same as stored: no new version
+        fhir().get("/CodeSystem/pathway").then().body("meta.versionId", equalTo(before));
+        assertThat(loader.load().compared()).isZero();
     }
 
     @Test
