@@ -1,8 +1,6 @@
 package org.carepath.fhir;
 
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicReference;
 
 import ca.uhn.fhir.rest.annotation.Metadata;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
@@ -10,6 +8,7 @@ import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.provider.ServerCapabilityStatementProvider;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.http.HttpServletRequest;
+import org.carepath.BackgroundBuild;
 import org.hl7.fhir.instance.model.api.IBaseConformance;
 import org.hl7.fhir.r4.model.CanonicalType;
 import org.hl7.fhir.r4.model.CapabilityStatement;
@@ -28,7 +27,8 @@ class PreparedCapabilityStatement extends ServerCapabilityStatementProvider {
     private static final String REQUESTER_BASE = "urn:carepath:requester-base/";
 
     private final RestfulServer server;
-    private final AtomicReference<CompletableFuture<CapabilityStatement>> prepared = new AtomicReference<>();
+    private final BackgroundBuild<CapabilityStatement> prepared = new BackgroundBuild<>("capability-statement",
+            () -> (CapabilityStatement) super.getServerConformance(null, null));
 
     PreparedCapabilityStatement(RestfulServer server) {
         super(server);
@@ -37,33 +37,13 @@ class PreparedCapabilityStatement extends ServerCapabilityStatementProvider {
 
     /** Starts building the statement on its own thread; a request that comes first waits for it. */
     void prepareInBackground() {
-        preparing();
-    }
-
-    private CompletableFuture<CapabilityStatement> preparing() {
-        CompletableFuture<CapabilityStatement> started = prepared.get();
-        if (started != null) {
-            return started;
-        }
-        CompletableFuture<CapabilityStatement> build = new CompletableFuture<>();
-        if (prepared.compareAndSet(null, build)) {
-            Thread thread = new Thread(() -> {
-                try {
-                    build.complete((CapabilityStatement) super.getServerConformance(null, null));
-                } catch (RuntimeException | Error e) {
-                    build.completeExceptionally(e);
-                }
-            }, "capability-statement");
-            thread.setDaemon(true);
-            thread.start();
-        }
-        return prepared.get();
+        prepared.start();
     }
 
     @Override
     @Metadata
     public IBaseConformance getServerConformance(HttpServletRequest request, RequestDetails details) {
-        CapabilityStatement template = preparing().exceptionally(failure -> null).join();
+        CapabilityStatement template = prepared.start().exceptionally(failure -> null).join();
         if (template == null) { // the background build failed: build it here, and fail as HAPI would
             return super.getServerConformance(request, details);
         }

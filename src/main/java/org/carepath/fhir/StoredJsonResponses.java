@@ -58,6 +58,12 @@ class StoredJsonResponses {
             Constants.PARAM_ELEMENTS + Constants.PARAM_ELEMENTS_EXCLUDE_MODIFIER, Constants.PARAM_PRETTY,
             Constants.PARAM_NARRATIVE);
 
+    private record EncodedStatement(IBaseResource statement, String base, String json) {
+    }
+
+    /** The last CapabilityStatement answered, with its encoding for the base it was answered to. */
+    private volatile EncodedStatement encodedStatement;
+
     /** After every other hook; not Integer.MAX_VALUE: HAPI orders hooks by subtracting their orders. */
     @Hook(value = Pointcut.SERVER_OUTGOING_RESPONSE, order = 10_000)
     public boolean respond(RequestDetails request, ResponseDetails details) throws IOException {
@@ -93,11 +99,6 @@ class StoredJsonResponses {
         }
         return cached.json();
     }
-
-    private record EncodedStatement(IBaseResource statement, String base, String json) {
-    }
-
-    private volatile EncodedStatement encodedStatement;
 
     private static boolean served(RequestDetails request) {
         RestOperationTypeEnum operation = request.getRestOperationType();

@@ -1,14 +1,13 @@
 package org.carepath.validation;
 
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 import ca.uhn.fhir.validation.ResultSeverityEnum;
 import ca.uhn.fhir.validation.ValidationResult;
+import org.carepath.BackgroundBuild;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IPrimitiveType;
 import org.hl7.fhir.r4.model.OperationOutcome;
@@ -32,7 +31,7 @@ public class ProfileValidator {
 
     private final FhirContext fhir;
     private final ConformanceResources content;
-    private final AtomicReference<CompletableFuture<FhirValidation>> validation = new AtomicReference<>();
+    private final BackgroundBuild<FhirValidation> validation = new BackgroundBuild<>("validation-chain", this::build);
 
     public ProfileValidator(FhirContext fhir) {
         this.fhir = fhir;
@@ -41,29 +40,15 @@ public class ProfileValidator {
 
     @EventListener(ApplicationReadyEvent.class)
     public void buildInBackground() {
-        building();
+        validation.start();
     }
 
-    private CompletableFuture<FhirValidation> building() {
-        CompletableFuture<FhirValidation> started = validation.get();
-        if (started != null) {
-            return started;
-        }
-        CompletableFuture<FhirValidation> build = new CompletableFuture<>();
-        if (validation.compareAndSet(null, build)) {
-            CompletableFuture.runAsync(() -> {
-                try {
-                    long start = System.nanoTime();
-                    FhirValidation built = new FhirValidation(fhir, content);
-                    built.warmUp();
-                    log.info("Validation chain ready in {} ms", (System.nanoTime() - start) / 1_000_000);
-                    build.complete(built);
-                } catch (RuntimeException | Error e) {
-                    build.completeExceptionally(e);
-                }
-            });
-        }
-        return validation.get();
+    private FhirValidation build() {
+        long start = System.nanoTime();
+        FhirValidation built = new FhirValidation(fhir, content);
+        built.warmUp();
+        log.info("Validation chain ready in {} ms", (System.nanoTime() - start) / 1_000_000);
+        return built;
     }
 
     /** The pathway's conformance resources (profiles, terminology, definitions, questionnaires). */
@@ -120,7 +105,7 @@ public class ProfileValidator {
 
     private FhirValidation chain() {
         try {
-            return building().get();
+            return validation.start().get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while the validation chain was being built", e);
