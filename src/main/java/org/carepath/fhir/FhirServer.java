@@ -63,7 +63,7 @@ class FhirServer extends RestfulServer {
         setServerConformanceProvider(capabilities);
         registerInterceptor(new CapabilityStatementCustomizer(parameters));
         registerInterceptor(new HistoryLinks());
-        registerInterceptor(new StoredJsonResponses());
+        registerInterceptor(new StoredJsonResponses(interactions));
     }
 
     /** Once the bindings are known, the CapabilityStatement is built ahead of the first /metadata. */

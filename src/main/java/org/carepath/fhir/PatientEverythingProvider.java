@@ -52,7 +52,7 @@ class PatientEverythingProvider {
             RequestDetails request) {
         String patient = id != null && id.hasIdPart() ? id.getIdPart() : null;
         if (patient != null) {
-            interactions.read("Patient", patient); // 404 for an unknown patient, 410 for a deleted one
+            interactions.readStored("Patient", patient); // 404 for an unknown patient, 410 for a deleted one
         }
         Map<String, List<String>> query = new LinkedHashMap<>();
         if (since != null && since.getValue() != null) {
@@ -69,6 +69,6 @@ class PatientEverythingProvider {
             query.put("_count", List.of(count.getValue().toString()));
         }
         List<String> unknown = request.getParameters().keySet().stream().filter(n -> !KNOWN.contains(n)).sorted().toList();
-        return searches.everything(patient, query, unknown, SearchResults.isStrict(request));
+        return searches.everything(patient, query, unknown, request);
     }
 }

@@ -57,10 +57,10 @@ class ResourceTypeProvider implements IResourceProvider {
     }
 
     @Read(version = true)
-    public IBaseResource read(@IdParam IIdType id) {
+    public IBaseResource read(@IdParam IIdType id, RequestDetails request) {
         return id.hasVersionIdPart()
                 ? interactions.vread(type, id.getIdPart(), id.getVersionIdPart())
-                : interactions.read(type, id.getIdPart());
+                : StoredJsonResponses.resourcesFor(request, interactions).apply(interactions.readStored(type, id.getIdPart()));
     }
 
     @Create

@@ -5,6 +5,7 @@ import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 import ca.uhn.fhir.model.api.ResourceMetadataKeyEnum;
 import ca.uhn.fhir.model.valueset.BundleEntrySearchModeEnum;
@@ -52,43 +53,57 @@ class SearchResults {
     }
 
     IBundleProvider search(String type, RequestDetails request) {
-        return search(type, queryOf(request), isStrict(request));
+        return search(type, queryOf(request), isStrict(request), StoredJsonResponses.resourcesFor(request, interactions));
     }
 
+    /** A search for a Bundle's GET entry: its resources are parsed. */
     IBundleProvider search(String type, Map<String, List<String>> query, boolean strict) {
+        return search(type, query, strict, interactions::decode);
+    }
+
+    private IBundleProvider search(String type, Map<String, List<String>> query, boolean strict,
+                                   Function<StoredResource, IBaseResource> resources) {
         SearchRequest parsed = search.parse(type, query);
         requireKnown(parsed, type, strict);
-        return new Page(Kind.SEARCH, type, query, parsed, null, pageSize(query));
+        return new Page(Kind.SEARCH, type, query, parsed, null, pageSize(query), resources);
     }
 
     /** A system-level search: {@code GET [base]?_type=...&_lastUpdated=...}. */
     IBundleProvider searchSystem(RequestDetails request) {
-        return searchSystem(queryOf(request), isStrict(request));
+        return searchSystem(queryOf(request), isStrict(request), StoredJsonResponses.resourcesFor(request, interactions));
     }
 
+    /** A system-level search for a Bundle's GET entry: its resources are parsed. */
     IBundleProvider searchSystem(Map<String, List<String>> query, boolean strict) {
+        return searchSystem(query, strict, interactions::decode);
+    }
+
+    private IBundleProvider searchSystem(Map<String, List<String>> query, boolean strict,
+                                         Function<StoredResource, IBaseResource> resources) {
         SearchRequest parsed = search.parseSystem(query);
         requireKnown(parsed, "a system-level search", strict);
-        return new Page(Kind.SYSTEM, "", query, parsed, null, pageSize(query));
+        return new Page(Kind.SYSTEM, "", query, parsed, null, pageSize(query), resources);
     }
 
     /**
      * Patient/$everything, for one patient or (id null) all of them; the query holds the
      * operation's parameters (_since, _type, _count) as text.
      */
-    IBundleProvider everything(String patientId, Map<String, List<String>> query, List<String> unknown, boolean strict) {
+    IBundleProvider everything(String patientId, Map<String, List<String>> query, List<String> unknown,
+                               RequestDetails http) {
         SearchRequest parsed = search.everything(patientId, query);
         parsed = new SearchRequest(parsed.types(), parsed.criteria(), parsed.sort(), parsed.includes(), parsed.total(),
                 unknown);
-        requireKnown(parsed, "$everything", strict);
-        return new Page(Kind.EVERYTHING, patientId == null ? "" : patientId, query, parsed, null, pageSize(query));
+        requireKnown(parsed, "$everything", isStrict(http));
+        return new Page(Kind.EVERYTHING, patientId == null ? "" : patientId, query, parsed, null, pageSize(query),
+                StoredJsonResponses.resourcesFor(http, interactions));
     }
 
     /**
      * A later page, from the page id in its link: the kind of search, the cursor, what is
      * searched (the type, or the patient of $everything), then the query's pairs.
      */
-    IBundleProvider page(String pageId) {
+    IBundleProvider page(String pageId, RequestDetails http) {
         String[] parts = PageIds.decode(pageId);
         Kind kind = Kind.of(parts[0]);
         if (parts.length < 3 || kind == null) {
@@ -105,7 +120,8 @@ class SearchResults {
             case EVERYTHING -> search.everything(head.isEmpty() ? null : head, query);
         };
         String[] position = parts[1].split("\\|", 2); // the cursor, then the total the first page counted
-        Page page = new Page(kind, head, query, request, Cursor.decode(position[0]), pageSize(query));
+        Page page = new Page(kind, head, query, request, Cursor.decode(position[0]), pageSize(query),
+                StoredJsonResponses.resourcesFor(http, interactions));
         if (position.length > 1) {
             page.size = carriedTotal(position[1]);
         }
@@ -193,8 +209,12 @@ class SearchResults {
         private Integer size;
         private String nextPageId;
         private String previousPageId;
+        /** Parses the rows, or leaves them unparsed for an answer made of their stored text. */
+        private final Function<StoredResource, IBaseResource> resources;
 
-        Page(Kind kind, String head, Map<String, List<String>> query, SearchRequest request, Cursor cursor, int count) {
+        Page(Kind kind, String head, Map<String, List<String>> query, SearchRequest request, Cursor cursor, int count,
+             Function<StoredResource, IBaseResource> resources) {
+            this.resources = resources;
             this.kind = kind;
             this.head = head;
             this.query = query;
@@ -246,12 +266,12 @@ class SearchResults {
             }
             Loaded rows = rows();
             for (StoredResource row : rows.matches()) {
-                IBaseResource resource = interactions.decode(row);
+                IBaseResource resource = resources.apply(row);
                 ResourceMetadataKeyEnum.ENTRY_SEARCH_MODE.put(resource, BundleEntrySearchModeEnum.MATCH);
                 page.add(resource);
             }
             for (StoredResource row : rows.included()) {
-                IBaseResource resource = interactions.decode(row);
+                IBaseResource resource = resources.apply(row);
                 ResourceMetadataKeyEnum.ENTRY_SEARCH_MODE.put(resource, BundleEntrySearchModeEnum.INCLUDE);
                 page.add(resource);
             }

@@ -45,7 +45,7 @@ class StatelessPagingProvider implements IPagingProvider {
     @Override
     public IBundleProvider retrieveResultList(RequestDetails request, String searchId, String pageId) {
         try {
-            return searches.page(pageId);
+            return searches.page(pageId, request);
         } catch (InvalidRequestException e) {
             throw e;
         } catch (RuntimeException e) {

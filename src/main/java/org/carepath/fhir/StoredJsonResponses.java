@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
 
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
@@ -22,6 +23,8 @@ import ca.uhn.fhir.rest.server.RestfulServerUtils;
 import ca.uhn.fhir.rest.server.RestfulServerUtils.ResponseEncoding;
 import ca.uhn.fhir.util.DateUtils;
 import org.carepath.interaction.ResourceCodec;
+import org.carepath.interaction.ResourceInteractions;
+import org.carepath.store.StoredResource;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.Basic;
@@ -43,6 +46,9 @@ import org.hl7.fhir.r4.model.Resource;
  * headers are those HAPI's {@code RestfulServerUtils.streamResponseAsResource} would send. The
  * CapabilityStatement, which the store does not hold, is answered with its encoding kept from the
  * previous request, as long as HAPI serves the same statement.
+ * <p>
+ * Where it will answer so, and nothing else reads the content (the audit trail takes each stored
+ * resource's patients from its row), the resources are not even parsed: {@link #resourcesFor}.
  */
 @Interceptor
 class StoredJsonResponses {
@@ -63,6 +69,26 @@ class StoredJsonResponses {
 
     /** The last CapabilityStatement answered, with its encoding for the base it was answered to. */
     private volatile EncodedStatement encodedStatement;
+    private final ResourceInteractions interactions;
+
+    StoredJsonResponses(ResourceInteractions interactions) {
+        this.interactions = interactions;
+    }
+
+    /**
+     * How a response to this request makes resources of stored rows: unparsed (type, id, meta,
+     * stored text and patients) where this interceptor will answer with the stored text and no
+     * other interceptor reads the content ({@link ResourceCodec#PARSED_RESPONSE}), else parsed.
+     */
+    static Function<StoredResource, IBaseResource> resourcesFor(RequestDetails request, ResourceInteractions interactions) {
+        if (request == null || !served(request) || encodedAsStored(request) == null
+                || request.getUserData().get(ResourceCodec.PARSED_RESPONSE) != null) {
+            return interactions::decode;
+        }
+        String base = request.getFhirServerBase();
+        return row -> row.patientIds() != null && answerable(row.json(), base)
+                ? interactions.unparsed(row) : interactions.decode(row);
+    }
 
     /** After every other hook; not Integer.MAX_VALUE: HAPI orders hooks by subtracting their orders. */
     @Hook(value = Pointcut.SERVER_OUTGOING_RESPONSE, order = 10_000)
@@ -70,18 +96,31 @@ class StoredJsonResponses {
         IBaseResource resource = details.getResponseResource();
         boolean metadata = request.getRestOperationType() == RestOperationTypeEnum.METADATA;
         ResponseEncoding encoding = resource == null || !(metadata || served(request)) ? null : encodedAsStored(request);
-        if (encoding == null) {
-            return true;
-        }
         String base = request.getFhirServerBase();
-        String json = metadata ? capabilityStatement(resource, request, base)
+        String json = encoding == null ? null
+                : metadata ? capabilityStatement(resource, request, base)
                 : resource instanceof Bundle bundle ? withStoredEntries(bundle, request, base)
                 : stored(resource, base).orElse(null);
         if (json == null) {
+            parseUnparsed(details); // HAPI encodes the response: it needs the content
             return true;
         }
         write(request, details.getResponseCode(), resource, json, encoding);
         return false;
+    }
+
+    /** Gives every unparsed resource of the response (or of its Bundle entries) its content. */
+    private void parseUnparsed(ResponseDetails details) {
+        IBaseResource resource = details.getResponseResource();
+        if (resource instanceof Bundle bundle) {
+            for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
+                if (entry.getResource() != null && ResourceCodec.isUnparsed(entry.getResource())) {
+                    entry.setResource((Resource) interactions.parsed(entry.getResource()));
+                }
+            }
+        } else if (resource != null && ResourceCodec.isUnparsed(resource)) {
+            details.setResponseResource(interactions.parsed(resource));
+        }
     }
 
     /**
@@ -122,8 +161,12 @@ class StoredJsonResponses {
     }
 
     private static Optional<String> stored(IBaseResource resource, String base) {
-        return ResourceCodec.storedJson(resource)
-                .filter(json -> json.startsWith(HAPI_JSON_START) && !json.contains("\"" + base + "/"));
+        return ResourceCodec.storedJson(resource).filter(json -> answerable(json, base));
+    }
+
+    /** Whether HAPI's encoder would write the stored text as it is. */
+    private static boolean answerable(String json, String base) {
+        return json.startsWith(HAPI_JSON_START) && !json.contains("\"" + base + "/");
     }
 
     /** The Bundle as HAPI encodes it, each stored entry as stored; null when no entry is stored. */

@@ -1,6 +1,9 @@
 package org.carepath.interaction;
 
 import java.util.Date;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.IParser;
@@ -8,6 +11,7 @@ import ca.uhn.fhir.parser.LenientErrorHandler;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import org.carepath.store.StoredResource;
 import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.instance.model.api.IPrimitiveType;
 import org.hl7.fhir.r4.model.IdType;
 import org.springframework.stereotype.Component;
@@ -24,6 +28,16 @@ public class ResourceCodec {
 
     /** User data of a decoded resource: the stored JSON text it was parsed from. */
     private static final String STORED_JSON = ResourceCodec.class.getName() + ".storedJson";
+    /** User data of a resource: the ids of the patients whose compartment holds it, when known. */
+    private static final String PATIENT_IDS = ResourceCodec.class.getName() + ".patientIds";
+    /** User data of a resource that stands for a stored version whose text was not parsed. */
+    private static final String UNPARSED = ResourceCodec.class.getName() + ".unparsed";
+
+    /**
+     * User data of a request (HAPI's RequestDetails) whose response resources something reads
+     * (authorization by patient compartment): they are parsed, never left {@link #unparsed}.
+     */
+    public static final String PARSED_RESPONSE = ResourceCodec.class.getName() + ".parsedResponse";
 
     private final FhirContext fhir;
     private final PrimitiveSyntax syntax;
@@ -52,7 +66,66 @@ public class ResourceCodec {
         IBaseResource resource = parser.parseResource(stored.json());
         resource.setId(new IdType(stored.type(), stored.id(), Integer.toString(stored.version())));
         resource.setUserData(STORED_JSON, stored.json());
+        resource.setUserData(PATIENT_IDS, stored.patientIds());
         return resource;
+    }
+
+    /**
+     * A stored version without its content: an empty resource of its type with its id, version
+     * and last update, the stored text and the patients whose compartment holds it. For answers
+     * made of the stored text alone (parsing a body was the largest part of a read's CPU);
+     * {@link #parsed} gives the content when it is needed after all.
+     */
+    public IBaseResource unparsed(StoredResource stored) {
+        IBaseResource resource = fhir.getResourceDefinition(stored.type()).newInstance();
+        identify(resource, stored.type(), stored.id(), stored.version(), stored.lastUpdated());
+        resource.setUserData(STORED_JSON, stored.json());
+        resource.setUserData(PATIENT_IDS, stored.patientIds());
+        resource.setUserData(UNPARSED, Boolean.TRUE);
+        return resource;
+    }
+
+    public static boolean isUnparsed(IBaseResource resource) {
+        return resource.getUserData(UNPARSED) != null;
+    }
+
+    /** The resource with its content: an {@link #unparsed} one parsed from its stored text, any other as it is. */
+    public IBaseResource parsed(IBaseResource resource) {
+        if (!isUnparsed(resource)) {
+            return resource;
+        }
+        IIdType id = resource.getIdElement();
+        @SuppressWarnings("unchecked")
+        List<String> patientIds = (List<String>) resource.getUserData(PATIENT_IDS);
+        return decode(new StoredResource(0, id.getResourceType(), id.getIdPart(), Integer.parseInt(id.getVersionIdPart()),
+                resource.getMeta().getLastUpdated().toInstant(), false, (String) resource.getUserData(STORED_JSON), patientIds));
+    }
+
+    /**
+     * The ids of the patients whose compartment holds the resource: a Patient's own id, or the
+     * patients its compartment references name (R4's Patient compartment, walked by HAPI's
+     * terser); kept from the store when the resource came from there.
+     */
+    public List<String> patientIds(IBaseResource resource) {
+        if (resource.getUserData(PATIENT_IDS) instanceof List<?> known) {
+            return known.stream().map(String.class::cast).toList();
+        }
+        String type = fhir.getResourceType(resource);
+        if (type.equals("Patient")) {
+            return resource.getIdElement().hasIdPart() ? List.of(resource.getIdElement().getIdPart()) : List.of();
+        }
+        if (fhir.getResourceDefinition(type).getSearchParamsForCompartmentName("Patient").isEmpty()) {
+            return List.of();
+        }
+        Set<String> ids = new LinkedHashSet<>();
+        for (IIdType owner : fhir.newTerser().getCompartmentOwnersForResource("Patient", resource, Set.<String>of())) {
+            // the terser returns every reference of the compartment's parameters (Observation.performer
+            // may be a Practitioner): only those to a Patient name one
+            if ("Patient".equals(owner.getResourceType()) && owner.hasIdPart() && !owner.getIdPart().startsWith("#")) {
+                ids.add(owner.getIdPart());
+            }
+        }
+        return List.copyOf(ids);
     }
 
     /**
@@ -64,8 +137,17 @@ public class ResourceCodec {
                 ? java.util.Optional.of(json) : java.util.Optional.empty();
     }
 
-    /** Stamps the identity and version a write gives the resource. */
+    /**
+     * Stamps the identity and version a write gives the resource, with the patients of the content
+     * written (stored with it, and named by the audit trail of the write).
+     */
     public void stamp(IBaseResource resource, String type, String id, int version, java.time.Instant lastUpdated) {
+        identify(resource, type, id, version, lastUpdated);
+        resource.setUserData(PATIENT_IDS, null); // known for earlier content, perhaps
+        resource.setUserData(PATIENT_IDS, patientIds(resource));
+    }
+
+    private static void identify(IBaseResource resource, String type, String id, int version, java.time.Instant lastUpdated) {
         resource.setId(new IdType(type, id, Integer.toString(version)));
         resource.getMeta().setVersionId(Integer.toString(version));
         resource.getMeta().setLastUpdated(Date.from(lastUpdated));

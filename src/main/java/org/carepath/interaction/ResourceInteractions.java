@@ -116,7 +116,8 @@ public class ResourceInteractions {
             IBaseResource resource = resources.get(i);
             profiles.checkWrite(resource);
             codec.stamp(resource, types.get(i), ids.get(i), 1, now);
-            rows.add(new ResourceStore.NewResource(types.get(i), ids.get(i), now, codec.encode(resource)));
+            rows.add(new ResourceStore.NewResource(types.get(i), ids.get(i), now, codec.encode(resource),
+                    codec.patientIds(resource)));
         }
         List<Long> keys = store.insertAll(rows);
         List<ResourceIndexer.Written> written = new ArrayList<>();
@@ -181,7 +182,8 @@ public class ResourceInteractions {
                 }
                 Instant now = now(null);
                 codec.stamp(resource, type, id, 1, now);
-                Optional<Long> key = store.insertIfAbsent(type, id, now, codec.encode(resource));
+                Optional<Long> key = store.insertIfAbsent(new ResourceStore.NewResource(type, id, now,
+                        codec.encode(resource), codec.patientIds(resource)));
                 if (key.isEmpty()) {
                     continue; // a concurrent writer created it first: update its version instead
                 }
@@ -197,7 +199,7 @@ public class ResourceInteractions {
             Instant now = now(row.lastUpdated());
             IBaseResource previous = row.deleted() ? null : codec.decode(row);
             codec.stamp(resource, type, id, version, now);
-            store.update(row, version, now, codec.encode(resource));
+            store.update(row, version, now, codec.encode(resource), codec.patientIds(resource));
             indexer.index(row.key(), type, resource, !row.deleted());
             return announce(new WriteResult(row.deleted() ? WriteResult.Outcome.CREATED : WriteResult.Outcome.UPDATED,
                     type, id, version, now, resource), previous);
@@ -284,12 +286,17 @@ public class ResourceInteractions {
     }
 
     public IBaseResource read(String type, String id) {
+        return codec.decode(readStored(type, id));
+    }
+
+    /** The current version as stored: 404 unless it exists, 410 if it is deleted. */
+    public StoredResource readStored(String type, String id) {
         StoredResource row = transactions.read(() -> store.find(type, id))
                 .orElseThrow(() -> new ResourceNotFoundException(new IdType(type, id)));
         if (row.deleted()) {
             throw new ResourceGoneException(new IdType(type, id, Integer.toString(row.version())));
         }
-        return codec.decode(row);
+        return row;
     }
 
     /** 404 unless the resource exists or once did: a deleted resource still has its history. */
@@ -333,6 +340,21 @@ public class ResourceInteractions {
 
     public IBaseResource decode(StoredResource row) {
         return codec.decode(row);
+    }
+
+    /** The row as a resource whose content is not parsed (see {@link ResourceCodec#unparsed}). */
+    public IBaseResource unparsed(StoredResource row) {
+        return codec.unparsed(row);
+    }
+
+    /** The resource with its content, parsing an {@link #unparsed} one. */
+    public IBaseResource parsed(IBaseResource resource) {
+        return codec.parsed(resource);
+    }
+
+    /** The ids of the patients whose compartment holds the resource. */
+    public java.util.List<String> patientIds(IBaseResource resource) {
+        return codec.patientIds(resource);
     }
 
     /**

@@ -15,7 +15,7 @@ import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
-import ca.uhn.fhir.util.FhirTerser;
+import org.carepath.interaction.ResourceCodec;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.AuditEvent;
@@ -44,10 +44,12 @@ class AuditTrail {
 
     private final AuditLog log;
     private final FhirContext fhir;
+    private final ResourceCodec codec;
 
-    AuditTrail(AuditLog log, FhirContext fhir) {
+    AuditTrail(AuditLog log, FhirContext fhir, ResourceCodec codec) {
         this.log = log;
         this.fhir = fhir;
+        this.codec = codec;
     }
 
     /** After ScopeGuard's filter: only what was really sent counts. */
@@ -164,7 +166,10 @@ class AuditTrail {
         return patients;
     }
 
-    /** The patients whose compartments hold the resource (or, for a Bundle, its entries). */
+    /**
+     * The patients whose compartments hold the resource (or, for a Bundle, its entries): for a
+     * stored one, as written with it, so that answering with the stored text needs no parse.
+     */
     private Set<String> patientsOf(IBaseResource resource) {
         Set<String> patients = new LinkedHashSet<>();
         if (resource instanceof Bundle bundle) {
@@ -175,22 +180,7 @@ class AuditTrail {
             }
             return patients;
         }
-        String type = fhir.getResourceType(resource);
-        if (type.equals("Patient")) {
-            if (resource.getIdElement().hasIdPart()) {
-                patients.add("Patient/" + resource.getIdElement().getIdPart());
-            }
-            return patients;
-        }
-        if (fhir.getResourceDefinition(type).getSearchParamsForCompartmentName("Patient").isEmpty()) {
-            return patients;
-        }
-        FhirTerser terser = fhir.newTerser();
-        for (IIdType owner : terser.getCompartmentOwnersForResource("Patient", resource, java.util.Set.<String>of())) {
-            if (owner.hasIdPart() && !owner.getIdPart().startsWith("#")) {
-                patients.add("Patient/" + owner.getIdPart());
-            }
-        }
+        codec.patientIds(resource).forEach(id -> patients.add("Patient/" + id));
         return patients;
     }
 

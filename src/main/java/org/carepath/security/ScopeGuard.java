@@ -14,6 +14,7 @@ import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import ca.uhn.fhir.rest.server.interceptor.auth.PolicyEnum;
+import org.carepath.interaction.ResourceCodec;
 import org.carepath.interaction.ResourceInteractions;
 import org.carepath.store.HistoryQuery;
 import org.carepath.store.StoredResource;
@@ -59,6 +60,10 @@ class ScopeGuard {
         if (token.grants().stream().noneMatch(token::usable)) {
             throw new ForbiddenOperationException("The access token grants no FHIR resource scopes"
                     + (token.grants().isEmpty() ? "" : " (patient scopes need a 'patient' claim)"));
+        }
+        if (token.grants().stream().anyMatch(g -> token.usable(g) && g.context() == SmartScopes.Context.PATIENT)) {
+            // HAPI's compartment rules read what is returned
+            request.getUserData().put(ResourceCodec.PARSED_RESPONSE, Boolean.TRUE);
         }
         String type = request.getResourceName();
         switch (operation) {

@@ -19,7 +19,7 @@ import org.springframework.stereotype.Repository;
 @Repository
 public class ResourceStore {
 
-    private static final String COLUMNS = "res_key, res_type, res_id, version, last_updated, deleted, body::text AS body";
+    private static final String COLUMNS = "res_key, res_type, res_id, version, last_updated, deleted, body::text AS body, patient_ids";
 
     private final NamedParameterJdbcTemplate jdbc;
 
@@ -41,7 +41,8 @@ public class ResourceStore {
 
     public Optional<StoredResource> findVersion(String type, String id, int version) {
         return one("""
-                SELECT res_key, res_type, res_id, version, last_updated, deleted, body::text AS body
+                SELECT res_key, res_type, res_id, version, last_updated, deleted, body::text AS body,
+                       NULL::text[] AS patient_ids
                 FROM resource_version
                 WHERE res_key = (SELECT res_key FROM resource WHERE res_type = :type AND res_id = :id)
                   AND version = :version""",
@@ -84,12 +85,12 @@ public class ResourceStore {
      * concurrent writer may have won): then returns empty and writes nothing. One round trip for
      * the resource row and its first version.
      */
-    public Optional<Long> insertIfAbsent(String type, String id, Instant lastUpdated, String json) {
-        return Optional.ofNullable(insertNew(List.of(new NewResource(type, id, lastUpdated, json))).get(0));
+    public Optional<Long> insertIfAbsent(NewResource resource) {
+        return Optional.ofNullable(insertNew(List.of(resource)).get(0));
     }
 
-    /** A new resource for {@link #insertAll}. */
-    public record NewResource(String type, String id, Instant lastUpdated, String json) {
+    /** A new resource: its first version, and the patients whose compartment holds it. */
+    public record NewResource(String type, String id, Instant lastUpdated, String json, List<String> patientIds) {
     }
 
     /**
@@ -117,13 +118,15 @@ public class ResourceStore {
                 .addValue("types", resources.stream().map(NewResource::type).toArray(String[]::new))
                 .addValue("ids", resources.stream().map(NewResource::id).toArray(String[]::new))
                 .addValue("updated", resources.stream().map(r -> r.lastUpdated().toString()).toArray(String[]::new))
-                .addValue("bodies", resources.stream().map(NewResource::json).toArray(String[]::new));
+                .addValue("bodies", resources.stream().map(NewResource::json).toArray(String[]::new))
+                // one text per row (an array of arrays would be unnested flat): a JSON array of ids
+                .addValue("patients", resources.stream().map(r -> jsonArray(r.patientIds())).toArray(String[]::new));
         var keyOf = new java.util.HashMap<String, Long>();
         jdbc.query("""
-                WITH r AS (INSERT INTO resource (res_type, res_id, version, last_updated, deleted, body)
-                           SELECT t, i, 1, u, false, CAST(b AS json)
+                WITH r AS (INSERT INTO resource (res_type, res_id, version, last_updated, deleted, body, patient_ids)
+                           SELECT t, i, 1, u, false, CAST(b AS json), ARRAY(SELECT json_array_elements_text(CAST(p AS json)))
                            FROM unnest(CAST(:types AS text[]), CAST(:ids AS text[]), CAST(:updated AS timestamptz[]),
-                                       CAST(:bodies AS text[])) AS n (t, i, u, b)
+                                       CAST(:bodies AS text[]), CAST(:patients AS text[])) AS n (t, i, u, b, p)
                            ON CONFLICT (res_type, res_id) DO NOTHING
                            RETURNING res_key, res_type, res_id, last_updated, body),
                      v AS (INSERT INTO resource_version (res_key, version, res_type, res_id, last_updated, deleted, body)
@@ -140,22 +143,24 @@ public class ResourceStore {
     }
 
     /** Writes a new current version of a row the caller has locked with {@link #findForUpdate}; one round trip. */
-    public void update(StoredResource current, int version, Instant lastUpdated, String json) {
+    public void update(StoredResource current, int version, Instant lastUpdated, String json, List<String> patientIds) {
         jdbc.update("""
                 WITH r AS (UPDATE resource SET version = :version, last_updated = :updated, deleted = false,
-                                               body = CAST(:body AS json)
+                                               body = CAST(:body AS json), patient_ids = CAST(:patients AS text[])
                            WHERE res_key = :key
                            RETURNING res_key, version, res_type, res_id, last_updated, body)
                 INSERT INTO resource_version (res_key, version, res_type, res_id, last_updated, deleted, body)
                 SELECT res_key, version, res_type, res_id, last_updated, false, body FROM r""",
                 new MapSqlParameterSource("key", current.key()).addValue("version", version)
-                        .addValue("updated", Timestamp.from(lastUpdated)).addValue("body", json));
+                        .addValue("updated", Timestamp.from(lastUpdated)).addValue("body", json)
+                        .addValue("patients", patientIds.toArray(String[]::new)));
     }
 
     /** Records a deletion as a new version without a body; one round trip. */
     public void markDeleted(StoredResource current, int version, Instant lastUpdated) {
         jdbc.update("""
-                WITH r AS (UPDATE resource SET version = :version, last_updated = :updated, deleted = true, body = NULL
+                WITH r AS (UPDATE resource SET version = :version, last_updated = :updated, deleted = true, body = NULL,
+                                               patient_ids = NULL
                            WHERE res_key = :key
                            RETURNING res_key, version, res_type, res_id, last_updated)
                 INSERT INTO resource_version (res_key, version, res_type, res_id, last_updated, deleted, body)
@@ -185,7 +190,8 @@ public class ResourceStore {
     public List<StoredResource> history(HistoryQuery query, int offset, int limit) {
         var params = new MapSqlParameterSource("offset", offset).addValue("limit", limit);
         return jdbc.query("""
-                SELECT v.res_key, v.res_type, v.res_id, v.version, v.last_updated, v.deleted, v.body::text AS body
+                SELECT v.res_key, v.res_type, v.res_id, v.version, v.last_updated, v.deleted, v.body::text AS body,
+                       NULL::text[] AS patient_ids
                 FROM resource_version v""" + historyWhere(query, params) + """
                  ORDER BY v.last_updated DESC, v.res_key DESC, v.version DESC
                 OFFSET :offset LIMIT :limit""", params, ResourceStore::row);
@@ -216,8 +222,18 @@ public class ResourceStore {
     }
 
     static StoredResource row(ResultSet rs, int rowNum) throws SQLException {
+        java.sql.Array patients = rs.getArray("patient_ids");
         return new StoredResource(rs.getLong("res_key"), rs.getString("res_type"), rs.getString("res_id"),
                 rs.getInt("version"), rs.getTimestamp("last_updated").toInstant(), rs.getBoolean("deleted"),
-                rs.getString("body"));
+                rs.getString("body"), patients == null ? null : List.of((String[]) patients.getArray()));
+    }
+
+    private static String jsonArray(List<String> values) {
+        var encoder = com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance();
+        StringBuilder json = new StringBuilder("[");
+        for (String value : values) {
+            json.append(json.length() > 1 ? ",\"" : "\"").append(encoder.quoteAsString(value)).append('"');
+        }
+        return json.append(']').toString();
     }
 }

@@ -469,6 +469,47 @@ class SmartAuthorizationIT extends EndToEndTest {
         assertThat(bobsObservationSeen).isPositive();
     }
 
+    /**
+     * A backend's reads and searches are answered with the stored text, unparsed: the patients
+     * their AuditEvents name come from what was stored with each version, so they must follow
+     * the content (a changed subject) and still be found for rows stored before they were kept.
+     */
+    @Test
+    void readsAndSearchesNameThePatientsOfWhatTheyShowedAsLastWritten() {
+        String moved = observation(ann, unique("moved-obs"));
+        fhir().body(observationJson(bob, unique("moved-obs")).replaceFirst("\\{", "{\"id\":\"" + moved + "\","))
+                .put("/Observation/" + moved).then().statusCode(200);
+        // as a row written before V012 kept its patients: unknown until its next version
+        jdbc.update("UPDATE resource SET patient_ids = NULL WHERE res_type = 'Observation' AND res_id = ?", annObservation);
+        String search = "identifier=urn:carepath:test:obs%7C" + bobObservationIdentifier + "&_include=Observation:subject";
+
+        fhir().get("/Observation/" + moved).then().statusCode(200).body("subject.reference", equalTo("Patient/" + bob));
+        fhir().get("/Observation/" + annObservation).then().statusCode(200).body("id", equalTo(annObservation));
+        fhir().urlEncodingEnabled(false).get("/Observation?" + search).then().statusCode(200)
+                .body("entry.resource.id", hasItem(bob));
+        auditLog.flush();
+
+        String auditor = TestTokens.token("auditor", Map.of("scope", "system/AuditEvent.rs"));
+        assertThat(patientsNamedBy(auditor, "entity=Observation/" + moved + "&subtype=read", moved))
+                .containsExactly("Patient/" + bob);
+        assertThat(patientsNamedBy(auditor, "entity=Observation/" + annObservation + "&subtype=read", annObservation))
+                .containsExactly("Patient/" + ann);
+        assertThat(patientsNamedBy(auditor, "subtype=search-type&_sort=-_lastUpdated&_count=50", bobObservationIdentifier))
+                .containsExactly("Patient/" + bob);
+    }
+
+    /** The patients (entity role 1) named by the one AuditEvent the search finds that mentions the text. */
+    private List<String> patientsNamedBy(String auditor, String search, String mentioned) {
+        List<Map<String, Object>> events = fhirAs(auditor).urlEncodingEnabled(false).get("/AuditEvent?" + search)
+                .then().statusCode(200).extract().jsonPath().getList("entry.resource");
+        List<Map<String, Object>> matching = events.stream().filter(e -> String.valueOf(e).contains(mentioned)).toList();
+        assertThat(matching).as("AuditEvents of " + search + " mentioning " + mentioned).hasSize(1);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> entities = (List<Map<String, Object>>) matching.get(0).get("entity");
+        return entities.stream().filter(e -> String.valueOf(e.get("role")).contains("code=1,"))
+                .map(e -> String.valueOf(((Map<?, ?>) e.get("what")).get("reference"))).toList();
+    }
+
     @Test
     void auditEventsAreReadOnlyAndNeedAScopeThatNamesThem() {
         fhir().get("/AuditEvent?_count=1").then().statusCode(403); // system/*.* does not reach the audit trail
