@@ -3,12 +3,15 @@ package org.carepath.interaction;
 import java.util.Date;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.interceptor.auth.CompartmentSearchParameterModifications;
 import ca.uhn.fhir.parser.IParser;
 import ca.uhn.fhir.parser.LenientErrorHandler;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import org.carepath.search.SearchParameters;
 import org.carepath.store.StoredResource;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IIdType;
@@ -41,10 +44,15 @@ public class ResourceCodec {
 
     private final FhirContext fhir;
     private final PrimitiveSyntax syntax;
+    /** Per type, the parameters CarePath adds to R4's Patient compartment (a patient's Tasks). */
+    private final Map<String, Set<String>> compartmentAdditions;
+    private final CompartmentSearchParameterModifications compartmentModifications;
 
-    public ResourceCodec(FhirContext fhir) {
+    public ResourceCodec(FhirContext fhir, SearchParameters parameters) {
         this.fhir = fhir;
         this.syntax = new PrimitiveSyntax(fhir);
+        this.compartmentAdditions = parameters.compartmentAdditions("Patient");
+        this.compartmentModifications = parameters.compartmentModifications("Patient");
     }
 
     public FhirContext fhir() {
@@ -103,8 +111,8 @@ public class ResourceCodec {
 
     /**
      * The ids of the patients whose compartment holds the resource: a Patient's own id, or the
-     * patients its compartment references name (R4's Patient compartment, walked by HAPI's
-     * terser); kept from the store when the resource came from there.
+     * patients its compartment references name (R4's Patient compartment with CarePath's
+     * additions, walked by HAPI's terser); kept from the store when the resource came from there.
      */
     public List<String> patientIds(IBaseResource resource) {
         if (resource.getUserData(PATIENT_IDS) instanceof List<?> known) {
@@ -114,11 +122,14 @@ public class ResourceCodec {
         if (type.equals("Patient")) {
             return resource.getIdElement().hasIdPart() ? List.of(resource.getIdElement().getIdPart()) : List.of();
         }
-        if (fhir.getResourceDefinition(type).getSearchParamsForCompartmentName("Patient").isEmpty()) {
+        if (!compartmentAdditions.containsKey(type)
+                && fhir.getResourceDefinition(type).getSearchParamsForCompartmentName("Patient").isEmpty()) {
             return List.of();
         }
         Set<String> ids = new LinkedHashSet<>();
-        for (IIdType owner : fhir.newTerser().getCompartmentOwnersForResource("Patient", resource, Set.<String>of())) {
+        // with the modifications, not a Set of names: HAPI 8.8.1 files such a Set under the
+        // compartment's type (Patient), so additions to other types were never applied
+        for (IIdType owner : fhir.newTerser().getCompartmentOwnersForResource("Patient", resource, compartmentModifications)) {
             // the terser returns every reference of the compartment's parameters (Observation.performer
             // may be a Practitioner): only those to a Patient name one
             if ("Patient".equals(owner.getResourceType()) && owner.hasIdPart() && !owner.getIdPart().startsWith("#")) {

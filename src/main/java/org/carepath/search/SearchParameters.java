@@ -127,6 +127,22 @@ public class SearchParameters {
      */
     private static final Map<String, Set<String>> ADDED_MEMBERS = Map.of("Patient/Task", Set.of("subject"));
 
+    /**
+     * A compartment's additions as HAPI's terser and rule engine take them. HAPI fills the maps
+     * inside on first lookup (HashMap.computeIfAbsent), which threw ConcurrentModificationException
+     * under concurrent requests: every type is entered up front, so that users only ever read.
+     */
+    public ca.uhn.fhir.interceptor.auth.CompartmentSearchParameterModifications compartmentModifications(String compartment) {
+        var modifications = new ca.uhn.fhir.interceptor.auth.CompartmentSearchParameterModifications();
+        compartmentAdditions(compartment).forEach((type, names) ->
+                names.forEach(name -> modifications.addSPToIncludeInCompartment(type, name)));
+        resourceTypes().forEach(type -> {
+            modifications.getAdditionalSearchParamNamesForResourceType(type);
+            modifications.getOmittedSPNamesForResourceType(type);
+        });
+        return modifications;
+    }
+
     /** Per type, the parameters CarePath adds to a compartment's R4 definition. */
     public Map<String, Set<String>> compartmentAdditions(String compartment) {
         Map<String, Set<String>> added = new java.util.TreeMap<>();

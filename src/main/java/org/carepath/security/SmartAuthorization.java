@@ -50,20 +50,12 @@ class SmartAuthorization extends AuthorizationInterceptor {
 
     private final SearchParameters parameters;
     /** R4's Patient compartment and what CarePath adds to it (the patient's Tasks), for HAPI's rules. */
-    private final CompartmentSearchParameterModifications additions = new CompartmentSearchParameterModifications();
+    private final CompartmentSearchParameterModifications additions;
 
     SmartAuthorization(SearchParameters parameters) {
         super(PolicyEnum.DENY);
         this.parameters = parameters;
-        parameters.compartmentAdditions("Patient").forEach((type, names) ->
-                names.forEach(name -> additions.addSPToIncludeInCompartment(type, name)));
-        // HAPI fills these maps on first lookup (HashMap.computeIfAbsent) while concurrent requests
-        // read them, which threw ConcurrentModificationException: every type is entered up front,
-        // so that requests only ever read.
-        parameters.resourceTypes().forEach(type -> {
-            additions.getAdditionalSearchParamNamesForResourceType(type);
-            additions.getOmittedSPNamesForResourceType(type);
-        });
+        this.additions = parameters.compartmentModifications("Patient");
         // Compartment reads are decided on what is returned: a plain server cannot tell from an
         // id alone whose an instance's history is. ScopeGuard checks types and stored targets first.
         setFlags(AuthorizationFlagsEnum.DO_NOT_PROACTIVELY_BLOCK_COMPARTMENT_READ_ACCESS);

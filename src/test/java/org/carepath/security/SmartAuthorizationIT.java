@@ -473,9 +473,11 @@ class SmartAuthorizationIT extends EndToEndTest {
      * A backend's reads and searches are answered with the stored text, unparsed: the patients
      * their AuditEvents name come from what was stored with each version, so they must follow
      * the content (a changed subject) and still be found for rows stored before they were kept.
+     * A performer is no patient; a patient's Task is theirs, though R4's compartment leaves Task out.
      */
     @Test
     void readsAndSearchesNameThePatientsOfWhatTheyShowedAsLastWritten() {
+        String annTask = task(ann);
         String moved = observation(ann, unique("moved-obs"));
         fhir().body(observationJson(bob, unique("moved-obs")).replaceFirst("\\{", "{\"id\":\"" + moved + "\","))
                 .put("/Observation/" + moved).then().statusCode(200);
@@ -485,6 +487,7 @@ class SmartAuthorizationIT extends EndToEndTest {
 
         fhir().get("/Observation/" + moved).then().statusCode(200).body("subject.reference", equalTo("Patient/" + bob));
         fhir().get("/Observation/" + annObservation).then().statusCode(200).body("id", equalTo(annObservation));
+        fhir().get("/Task/" + annTask).then().statusCode(200);
         fhir().urlEncodingEnabled(false).get("/Observation?" + search).then().statusCode(200)
                 .body("entry.resource.id", hasItem(bob));
         auditLog.flush();
@@ -493,6 +496,8 @@ class SmartAuthorizationIT extends EndToEndTest {
         assertThat(patientsNamedBy(auditor, "entity=Observation/" + moved + "&subtype=read", moved))
                 .containsExactly("Patient/" + bob);
         assertThat(patientsNamedBy(auditor, "entity=Observation/" + annObservation + "&subtype=read", annObservation))
+                .containsExactly("Patient/" + ann);
+        assertThat(patientsNamedBy(auditor, "entity=Task/" + annTask + "&subtype=read", annTask))
                 .containsExactly("Patient/" + ann);
         assertThat(patientsNamedBy(auditor, "subtype=search-type&_sort=-_lastUpdated&_count=50", bobObservationIdentifier))
                 .containsExactly("Patient/" + bob);
