@@ -136,9 +136,10 @@ BEGIN
     INSERT INTO grow_now SELECT res_key FROM bench_grow.member WHERE ord <= lim;
     ANALYZE grow_now;
 
-    INSERT INTO resource (res_key, res_type, res_id, version, last_updated, deleted, body) OVERRIDING SYSTEM VALUE
+    -- patient_ids (V012) are the patients' UUIDs, rewritten like the bodies
+    INSERT INTO resource (res_key, res_type, res_id, version, last_updated, deleted, body, patient_ids) OVERRIDING SYSTEM VALUE
     SELECT r.res_key + delta, r.res_type, bench_grow.grow_text(r.res_id, k), r.version, r.last_updated, r.deleted,
-           bench_grow.grow_text(r.body::text, k)::json
+           bench_grow.grow_text(r.body::text, k)::json, bench_grow.grow_text(r.patient_ids::text, k)::text[]
     FROM resource r JOIN grow_now USING (res_key);
     GET DIAGNOSTICS n = ROW_COUNT;
     -- the current version's body is the resource's (already rewritten above); older ones are rewritten

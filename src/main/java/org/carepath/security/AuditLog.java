@@ -105,12 +105,24 @@ class AuditLog implements SmartLifecycle {
         }
     }
 
-    /** One transaction per batch, written in one go; a database outage is retried for a while, then logged whole. */
+    /**
+     * One transaction per batch, written in one go; a database outage is retried for a while, then
+     * logged whole. An event the store refuses is logged alone: it must not take its batch's
+     * other events with it.
+     */
     private void store(List<AuditEvent> batch) {
         for (int attempt = 1; ; attempt++) {
             try {
                 // one round trip for the batch's rows and one for their index rows
                 interactions.createAll(batch);
+                return;
+            } catch (ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException refused) {
+                if (batch.size() > 1) {
+                    batch.forEach(event -> store(List.of(event)));
+                } else {
+                    log.error("AuditEvent refused by the store ({}): {}", refused.getMessage(),
+                            fhir.newJsonParser().encodeResourceToString(batch.get(0)));
+                }
                 return;
             } catch (RuntimeException e) {
                 if (attempt >= 5) {

@@ -41,6 +41,8 @@ class AuditTrail {
     static final String CREATED = AuditTrail.class.getName() + ".created";
     /** More patients in one response are summarised by the query; each event stays small. */
     private static final int MAX_PATIENTS = 100;
+    /** What FHIR strings may not hold (below U+0020 but tab, CR and LF), and the store refuses. */
+    private static final java.util.regex.Pattern CONTROL = java.util.regex.Pattern.compile("[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F]");
 
     private final AuditLog log;
     private final FhirContext fhir;
@@ -88,7 +90,7 @@ class AuditTrail {
     void refused(String method, String path, String query, String remoteAddress, String reason) {
         AuditEvent event = base(RequestTokens.none(), AuditEventAction.E, "rest", 401, reason, remoteAddress);
         event.addEntity().setType(entityType("2", "System Object")).setRole(role("24", "Query"))
-                .setDescription(method + " " + path).setQuery(query == null ? null : query.getBytes(StandardCharsets.UTF_8));
+                .setDescription(storable(method + " " + path)).setQuery(query == null ? null : query.getBytes(StandardCharsets.UTF_8));
         log.record(event);
     }
 
@@ -100,10 +102,10 @@ class AuditTrail {
         String what = request.getUserData().get(CREATED) instanceof String created ? created : target(request);
         String query = queryOf(request.getParameters());
         var entity = event.addEntity().setType(entityType("2", "System Object"))
-                .setDescription(request.getRequestType() + " " + request.getRequestPath()
-                        + (query.isEmpty() ? "" : "?" + query));
+                .setDescription(storable(request.getRequestType() + " " + request.getRequestPath()
+                        + (query.isEmpty() ? "" : "?" + query)));
         if (what != null) {
-            entity.setWhat(new Reference(what)).setRole(role("4", "Domain Resource"));
+            entity.setWhat(new Reference(storable(what))).setRole(role("4", "Domain Resource"));
         }
         if (!query.isEmpty()) {
             entity.setQuery(query.getBytes(StandardCharsets.UTF_8)).setRole(role("24", "Query"));
@@ -127,23 +129,32 @@ class AuditTrail {
         }
         event.setAction(action).setRecorded(new Date());
         event.setOutcome(status < 400 ? AuditEventOutcome._0 : status < 500 ? AuditEventOutcome._4 : AuditEventOutcome._8);
-        event.setOutcomeDesc(status < 400 ? "HTTP " + status : "HTTP " + status + ": " + message);
+        event.setOutcomeDesc(status < 400 ? "HTTP " + status : storable("HTTP " + status + ": " + message));
         var agent = event.addAgent().setRequestor(true);
         if (token.subject() != null) {
-            agent.getWho().setIdentifier(new Identifier().setSystem(token.issuer()).setValue(token.subject()));
+            agent.getWho().setIdentifier(new Identifier().setSystem(token.issuer()).setValue(storable(token.subject())));
         }
         if (token.fhirUser() != null) {
-            agent.getWho().setReference(relative(token.fhirUser()));
+            agent.getWho().setReference(storable(relative(token.fhirUser())));
         }
         if (token.subject() == null && token.fhirUser() == null) {
             agent.getWho().setDisplay("anonymous");
         }
-        agent.setAltId(token.clientId());
+        agent.setAltId(token.clientId() == null ? null : storable(token.clientId()));
         if (remoteAddress != null) {
-            agent.getNetwork().setAddress(remoteAddress).setType(AuditEvent.AuditEventAgentNetworkType._2);
+            agent.getNetwork().setAddress(storable(remoteAddress)).setType(AuditEvent.AuditEventAgentNetworkType._2);
         }
         event.getSource().setSite("CarePath").getObserver().setDisplay("CarePath FHIR server");
         return event;
+    }
+
+    /**
+     * The text with the control characters a FHIR string may not hold replaced (U+FFFD): a query
+     * or a message that echoes one must not make its AuditEvent unstorable. The query itself is
+     * kept as sent, in {@code entity.query} (base64Binary).
+     */
+    private static String storable(String text) {
+        return CONTROL.matcher(text).replaceAll("\uFFFD");
     }
 
     /** {@code fhirUser} may be absolute (https://ehr/fhir/Practitioner/1): keep Type/id. */

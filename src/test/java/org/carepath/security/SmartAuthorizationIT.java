@@ -503,6 +503,26 @@ class SmartAuthorizationIT extends EndToEndTest {
                 .containsExactly("Patient/" + bob);
     }
 
+    /**
+     * A control character in a query (which FHIR strings may not hold) once made its AuditEvent
+     * unstorable, and with it every other event of the writer's batch: anyone could have erased
+     * others' records by sending such queries alongside.
+     */
+    @Test
+    void aQueryWithAControlCharacterIsAuditedAndTakesNoOtherEventWithIt() {
+        String marker = unique("ctl");
+        fhir().urlEncodingEnabled(false).get("/Observation?identifier=" + marker + "%01x").then().statusCode(200);
+        fhir().get("/Observation?identifier=" + marker + "-plain").then().statusCode(200);
+        auditLog.flush();
+
+        List<String> bodies = jdbc.queryForList("SELECT body::text FROM resource WHERE res_type = 'AuditEvent'"
+                + " AND body::text LIKE ?", String.class, "%" + marker + "%");
+        assertThat(bodies).hasSize(2);
+        assertThat(bodies).anySatisfy(body -> assertThat(body).contains("identifier=" + marker + "\uFFFDx")
+                .contains("\"query\":\"" + java.util.Base64.getEncoder().encodeToString(
+                        ("identifier=" + marker + "\u0001x").getBytes(java.nio.charset.StandardCharsets.UTF_8)) + "\""));
+    }
+
     /** The patients (entity role 1) named by the one AuditEvent the search finds that mentions the text. */
     private List<String> patientsNamedBy(String auditor, String search, String mentioned) {
         List<Map<String, Object>> events = fhirAs(auditor).urlEncodingEnabled(false).get("/AuditEvent?" + search)
