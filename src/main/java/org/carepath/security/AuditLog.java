@@ -106,9 +106,9 @@ class AuditLog implements SmartLifecycle {
     }
 
     /**
-     * One transaction per batch, written in one go; a database outage is retried for a while, then
-     * logged whole. An event the store refuses is logged alone: it must not take its batch's
-     * other events with it.
+     * One transaction per batch, written in one go; a database outage (any failure but a refusal
+     * of content) is retried for a while, then logged whole. An event the store refuses (4xx) is
+     * logged alone: it must not take its batch's other events with it.
      */
     private void store(List<AuditEvent> batch) {
         for (int attempt = 1; ; attempt++) {
@@ -116,27 +116,44 @@ class AuditLog implements SmartLifecycle {
                 // one round trip for the batch's rows and one for their index rows
                 interactions.createAll(batch);
                 return;
-            } catch (ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException refused) {
-                if (batch.size() > 1) {
-                    batch.forEach(event -> store(List.of(event)));
-                } else {
-                    log.error("AuditEvent refused by the store ({}): {}", refused.getMessage(),
-                            fhir.newJsonParser().encodeResourceToString(batch.get(0)));
-                }
-                return;
-            } catch (RuntimeException e) {
-                if (attempt >= 5) {
-                    log.error("Could not store {} AuditEvents: {}", batch.size(), e.getMessage());
-                    batch.forEach(event -> log.error("Unstored AuditEvent: {}", fhir.newJsonParser().encodeResourceToString(event)));
+            } catch (ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException e) {
+                if (e.getStatusCode() < 500) {
+                    refused(batch, e);
                     return;
                 }
-                try {
-                    Thread.sleep(500L * attempt);
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
+                if (!waitedToRetry(attempt, batch, e)) {
+                    return;
+                }
+            } catch (RuntimeException e) {
+                if (!waitedToRetry(attempt, batch, e)) {
                     return;
                 }
             }
+        }
+    }
+
+    private void refused(List<AuditEvent> batch, RuntimeException refusal) {
+        if (batch.size() > 1) {
+            batch.forEach(event -> store(List.of(event)));
+        } else {
+            log.error("AuditEvent refused by the store ({}): {}", refusal.getMessage(),
+                    fhir.newJsonParser().encodeResourceToString(batch.get(0)));
+        }
+    }
+
+    /** Waits before the next attempt; after the fifth, or when interrupted, logs the batch and says no. */
+    private boolean waitedToRetry(int attempt, List<AuditEvent> batch, RuntimeException failure) {
+        if (attempt >= 5) {
+            log.error("Could not store {} AuditEvents: {}", batch.size(), failure.getMessage());
+            batch.forEach(event -> log.error("Unstored AuditEvent: {}", fhir.newJsonParser().encodeResourceToString(event)));
+            return false;
+        }
+        try {
+            Thread.sleep(500L * attempt);
+            return true;
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 

@@ -515,19 +515,46 @@ class SmartAuthorizationIT extends EndToEndTest {
         fhir().get("/Observation?identifier=" + marker + "-plain").then().statusCode(200);
         auditLog.flush();
 
-        List<String> bodies = jdbc.queryForList("SELECT body::text FROM resource WHERE res_type = 'AuditEvent'"
-                + " AND body::text LIKE ?", String.class, "%" + marker + "%");
+        List<String> bodies = recorded(() -> jdbc.queryForList("SELECT body::text FROM resource"
+                + " WHERE res_type = 'AuditEvent' AND body::text LIKE ?", String.class, "%" + marker + "%"), 2);
         assertThat(bodies).hasSize(2);
         assertThat(bodies).anySatisfy(body -> assertThat(body).contains("identifier=" + marker + "\uFFFDx")
                 .contains("\"query\":\"" + java.util.Base64.getEncoder().encodeToString(
                         ("identifier=" + marker + "\u0001x").getBytes(java.nio.charset.StandardCharsets.UTF_8)) + "\""));
     }
 
+    /**
+     * What the query finds once it finds the expected number of AuditEvents, or after 10 s: HAPI
+     * records a request's event after its response has gone out, so a flush right after the
+     * response may come before the event is on the writer's queue.
+     */
+    private <T> List<T> recorded(java.util.function.Supplier<List<T>> query, int expected) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        List<T> found;
+        do {
+            auditLog.flush();
+            found = query.get();
+        } while (found.size() < expected && System.nanoTime() < deadline && pause());
+        return found;
+    }
+
+    private static boolean pause() {
+        try {
+            Thread.sleep(100);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     /** The patients (entity role 1) named by the one AuditEvent the search finds that mentions the text. */
     private List<String> patientsNamedBy(String auditor, String search, String mentioned) {
-        List<Map<String, Object>> events = fhirAs(auditor).urlEncodingEnabled(false).get("/AuditEvent?" + search)
-                .then().statusCode(200).extract().jsonPath().getList("entry.resource");
-        List<Map<String, Object>> matching = events.stream().filter(e -> String.valueOf(e).contains(mentioned)).toList();
+        List<Map<String, Object>> matching = recorded(() -> {
+            List<Map<String, Object>> events = fhirAs(auditor).urlEncodingEnabled(false).get("/AuditEvent?" + search)
+                    .then().statusCode(200).extract().jsonPath().getList("entry.resource");
+            return events.stream().filter(e -> String.valueOf(e).contains(mentioned)).toList();
+        }, 1);
         assertThat(matching).as("AuditEvents of " + search + " mentioning " + mentioned).hasSize(1);
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> entities = (List<Map<String, Object>>) matching.get(0).get("entity");
