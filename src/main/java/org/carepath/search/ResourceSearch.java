@@ -41,7 +41,7 @@ public class ResourceSearch {
     private final SearchParameters parameters;
 
     public ResourceSearch(NamedParameterJdbcTemplate jdbc, SearchParameters parameters) {
-        this.jdbc = jdbc == null ? null : CustomPlanStatements.of(jdbc);
+        this.jdbc = jdbc;
         this.parameters = parameters;
     }
 
