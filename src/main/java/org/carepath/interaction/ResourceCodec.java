@@ -3,7 +3,6 @@ package org.carepath.interaction;
 import java.util.Date;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import ca.uhn.fhir.context.FhirContext;
@@ -33,7 +32,7 @@ public class ResourceCodec {
     private static final String STORED_JSON = ResourceCodec.class.getName() + ".storedJson";
     /** User data of a resource: the ids of the patients whose compartment holds it, when known. */
     private static final String PATIENT_IDS = ResourceCodec.class.getName() + ".patientIds";
-    /** User data of a resource that stands for a stored version whose text was not parsed. */
+    /** User data of a resource that stands for a stored version whose text was not parsed: that row. */
     private static final String UNPARSED = ResourceCodec.class.getName() + ".unparsed";
 
     /**
@@ -44,14 +43,12 @@ public class ResourceCodec {
 
     private final FhirContext fhir;
     private final PrimitiveSyntax syntax;
-    /** Per type, the parameters CarePath adds to R4's Patient compartment (a patient's Tasks). */
-    private final Map<String, Set<String>> compartmentAdditions;
+    /** R4's Patient compartment as CarePath modifies it (a patient's Tasks). */
     private final CompartmentSearchParameterModifications compartmentModifications;
 
     public ResourceCodec(FhirContext fhir, SearchParameters parameters) {
         this.fhir = fhir;
         this.syntax = new PrimitiveSyntax(fhir);
-        this.compartmentAdditions = parameters.compartmentAdditions("Patient");
         this.compartmentModifications = parameters.compartmentModifications("Patient");
     }
 
@@ -89,7 +86,7 @@ public class ResourceCodec {
         identify(resource, stored.type(), stored.id(), stored.version(), stored.lastUpdated());
         resource.setUserData(STORED_JSON, stored.json());
         resource.setUserData(PATIENT_IDS, stored.patientIds());
-        resource.setUserData(UNPARSED, Boolean.TRUE);
+        resource.setUserData(UNPARSED, stored);
         return resource;
     }
 
@@ -99,14 +96,7 @@ public class ResourceCodec {
 
     /** The resource with its content: an {@link #unparsed} one parsed from its stored text, any other as it is. */
     public IBaseResource parsed(IBaseResource resource) {
-        if (!isUnparsed(resource)) {
-            return resource;
-        }
-        IIdType id = resource.getIdElement();
-        @SuppressWarnings("unchecked")
-        List<String> patientIds = (List<String>) resource.getUserData(PATIENT_IDS);
-        return decode(new StoredResource(0, id.getResourceType(), id.getIdPart(), Integer.parseInt(id.getVersionIdPart()),
-                resource.getMeta().getLastUpdated().toInstant(), false, (String) resource.getUserData(STORED_JSON), patientIds));
+        return resource.getUserData(UNPARSED) instanceof StoredResource row ? decode(row) : resource;
     }
 
     /**
@@ -118,11 +108,16 @@ public class ResourceCodec {
         if (resource.getUserData(PATIENT_IDS) instanceof List<?> known) {
             return known.stream().map(String.class::cast).toList();
         }
+        return compartmentPatientIds(resource);
+    }
+
+    /** The patients of {@link #patientIds}, walked from the content. */
+    private List<String> compartmentPatientIds(IBaseResource resource) {
         String type = fhir.getResourceType(resource);
         if (type.equals("Patient")) {
             return resource.getIdElement().hasIdPart() ? List.of(resource.getIdElement().getIdPart()) : List.of();
         }
-        if (!compartmentAdditions.containsKey(type)
+        if (compartmentModifications.getAdditionalSearchParamNamesForResourceType(type).isEmpty()
                 && fhir.getResourceDefinition(type).getSearchParamsForCompartmentName("Patient").isEmpty()) {
             return List.of();
         }
@@ -154,8 +149,7 @@ public class ResourceCodec {
      */
     public void stamp(IBaseResource resource, String type, String id, int version, java.time.Instant lastUpdated) {
         identify(resource, type, id, version, lastUpdated);
-        resource.setUserData(PATIENT_IDS, null); // known for earlier content, perhaps
-        resource.setUserData(PATIENT_IDS, patientIds(resource));
+        resource.setUserData(PATIENT_IDS, compartmentPatientIds(resource));
     }
 
     private static void identify(IBaseResource resource, String type, String id, int version, java.time.Instant lastUpdated) {

@@ -352,11 +352,6 @@ public class ResourceInteractions {
         return codec.parsed(resource);
     }
 
-    /** The ids of the patients whose compartment holds the resource. */
-    public java.util.List<String> patientIds(IBaseResource resource) {
-        return codec.patientIds(resource);
-    }
-
     /**
      * The single resource conditional criteria match. Concurrent requests with the same criteria
      * take turns (a transaction-scoped lock on the criteria), so two conditional creates never both

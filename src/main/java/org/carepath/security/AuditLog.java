@@ -122,15 +122,12 @@ class AuditLog implements SmartLifecycle {
                 // one round trip for the batch's rows and one for their index rows
                 interactions.createAll(batch);
                 return;
-            } catch (ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException e) {
-                if (e.getStatusCode() < 500) {
-                    refused(batch, e);
-                    return;
-                }
-                if (!waitedToRetry(attempt, batch, e)) {
-                    return;
-                }
             } catch (RuntimeException e) {
+                if (e instanceof ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException refusal
+                        && refusal.getStatusCode() < 500) {
+                    refused(batch, refusal);
+                    return;
+                }
                 if (!waitedToRetry(attempt, batch, e)) {
                     return;
                 }
