@@ -57,6 +57,7 @@ async function go(tab, title) {
   step = tab;
   await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: tab }).click();
   await heading(title);
+  if (!(await page.evaluate(() => document.activeElement?.matches("main h1")))) fail(`focus did not move to the ${title} heading`);
   const current = await page.locator("#tabs a[aria-current=page]").textContent();
   if (current !== tab) fail(`the ${tab} tab is not marked current (${current})`);
 }
@@ -66,7 +67,8 @@ try {
   await page.goto(`${base}/app`);
   if (!page.url().endsWith("/app/")) fail(`/app did not lead to /app/ but to ${page.url()}`);
 
-  // Keyboard: the first Tab reaches the skip link.
+  // Keyboard: once the first screen is there, the first Tab reaches the skip link.
+  await page.locator("main h1").first().waitFor();
   await page.keyboard.press("Tab");
   if (!(await page.evaluate(() => document.activeElement?.classList.contains("skip")))) fail("the first Tab does not reach 'Skip to content'");
   ok("keyboard: skip link first");

@@ -20,13 +20,19 @@ function append(el, children) {
   }
 }
 
+// The page's first screen leaves focus where the browser put it, so a keyboard user's first Tab
+// still reaches the skip link; later screens replace the page's content, so focus follows them.
+let firstScreen = true;
+
 /** Replaces the main region with a screen and moves focus to its heading (for screen readers). */
 export function show(...children) {
   const main = document.getElementById("main");
   main.replaceChildren();
   append(main, children);
   const heading = main.querySelector("h1");
-  if (heading) {
+  const moveFocus = !firstScreen;
+  firstScreen = false;
+  if (heading && moveFocus) {
     heading.setAttribute("tabindex", "-1");
     heading.focus();
   }
