@@ -1,5 +1,6 @@
 package org.carepath.security;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -14,10 +15,12 @@ import io.restassured.path.json.JsonPath;
 import org.carepath.EndToEndTest;
 import org.carepath.TestTokens;
 import org.junit.jupiter.api.BeforeEach;
+import org.awaitility.core.ThrowingRunnable;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.everyItem;
@@ -439,34 +442,35 @@ class SmartAuthorizationIT extends EndToEndTest {
         fhirAs(annToken).get("/Observation/" + bobObservation).then().statusCode(404);
         fhirAs(annToken).get("/Observation?code=72514-3").then().statusCode(200);
         anonymous().get("/Observation/" + bobObservation).then().statusCode(401);
-        auditLog.flush();
 
         String auditor = TestTokens.token("auditor", Map.of("scope", "system/AuditEvent.rs", "client_id", "audit-console"));
-        JsonPath anns = fhirAs(auditor).get("/AuditEvent?patient=Patient/" + ann + "&_count=500").then().statusCode(200)
-                .extract().jsonPath();
-        List<Map<String, Object>> events = anns.getList("entry.resource");
-        assertThat(events).anySatisfy(e -> {
-            assertThat(String.valueOf(e)).contains("Observation/" + annObservation).contains("patient-app")
-                    .contains("patient-" + ann);
-            assertThat(e.get("outcome")).isEqualTo("0");
-            assertThat(e.get("action")).isEqualTo("R");
+        whenRecorded(() -> {
+            JsonPath anns = fhirAs(auditor).get("/AuditEvent?patient=Patient/" + ann + "&_count=500").then().statusCode(200)
+                    .extract().jsonPath();
+            List<Map<String, Object>> events = anns.getList("entry.resource");
+            assertThat(events).anySatisfy(e -> {
+                assertThat(String.valueOf(e)).contains("Observation/" + annObservation).contains("patient-app")
+                        .contains("patient-" + ann);
+                assertThat(e.get("outcome")).isEqualTo("0");
+                assertThat(e.get("action")).isEqualTo("R");
+            });
+            assertThat(events).anySatisfy(e -> {
+                assertThat(String.valueOf(e)).contains("Observation/" + bobObservation).contains("read");
+                assertThat(e.get("outcome")).isEqualTo("4");
+                assertThat(String.valueOf(e.get("outcomeDesc"))).startsWith("HTTP 404");
+            });
+            assertThat(events).anySatisfy(e -> assertThat(String.valueOf(e)).contains("search-type").contains("code=72514-3"));
+            // Bob's record shows the refused look at his observation, and the anonymous try
+            Integer refusedAnonymous = jdbc.queryForObject("""
+                    SELECT count(*) FROM resource WHERE res_type = 'AuditEvent' AND body->>'outcome' = '4'
+                    AND body::text LIKE ? AND body->>'outcomeDesc' LIKE 'HTTP 401%'""", Integer.class,
+                    "%GET /fhir/Observation/" + bobObservation + "%");
+            Integer bobsObservationSeen = jdbc.queryForObject("""
+                    SELECT count(*) FROM resource WHERE res_type = 'AuditEvent' AND body::text LIKE ?""",
+                    Integer.class, "%Patient/" + bob + "%");
+            assertThat(refusedAnonymous).isEqualTo(1);
+            assertThat(bobsObservationSeen).isPositive();
         });
-        assertThat(events).anySatisfy(e -> {
-            assertThat(String.valueOf(e)).contains("Observation/" + bobObservation).contains("read");
-            assertThat(e.get("outcome")).isEqualTo("4");
-            assertThat(String.valueOf(e.get("outcomeDesc"))).startsWith("HTTP 404");
-        });
-        assertThat(events).anySatisfy(e -> assertThat(String.valueOf(e)).contains("search-type").contains("code=72514-3"));
-        // Bob's record shows the refused look at his observation, and the anonymous try
-        Integer refusedAnonymous = jdbc.queryForObject("""
-                SELECT count(*) FROM resource WHERE res_type = 'AuditEvent' AND body->>'outcome' = '4'
-                AND body::text LIKE ? AND body->>'outcomeDesc' LIKE 'HTTP 401%'""", Integer.class,
-                "%GET /fhir/Observation/" + bobObservation + "%");
-        Integer bobsObservationSeen = jdbc.queryForObject("""
-                SELECT count(*) FROM resource WHERE res_type = 'AuditEvent' AND body::text LIKE ?""",
-                Integer.class, "%Patient/" + bob + "%");
-        assertThat(refusedAnonymous).isEqualTo(1);
-        assertThat(bobsObservationSeen).isPositive();
     }
 
     /**
@@ -490,7 +494,6 @@ class SmartAuthorizationIT extends EndToEndTest {
         fhir().get("/Task/" + annTask).then().statusCode(200);
         fhir().urlEncodingEnabled(false).get("/Observation?" + search).then().statusCode(200)
                 .body("entry.resource.id", hasItem(bob));
-        auditLog.flush();
 
         String auditor = TestTokens.token("auditor", Map.of("scope", "system/AuditEvent.rs"));
         assertThat(patientsNamedBy(auditor, "entity=Observation/" + moved + "&subtype=read", moved))
@@ -513,7 +516,6 @@ class SmartAuthorizationIT extends EndToEndTest {
         String marker = unique("ctl");
         fhir().urlEncodingEnabled(false).get("/Observation?identifier=" + marker + "%01x").then().statusCode(200);
         fhir().get("/Observation?identifier=" + marker + "-plain").then().statusCode(200);
-        auditLog.flush();
 
         List<String> bodies = recorded(() -> jdbc.queryForList("SELECT body::text FROM resource"
                 + " WHERE res_type = 'AuditEvent' AND body::text LIKE ?", String.class, "%" + marker + "%"), 2);
@@ -524,28 +526,24 @@ class SmartAuthorizationIT extends EndToEndTest {
     }
 
     /**
-     * What the query finds once it finds the expected number of AuditEvents, or after 10 s: HAPI
-     * records a request's event after its response has gone out, so a flush right after the
-     * response may come before the event is on the writer's queue.
+     * What the query finds once it finds at least the expected number of AuditEvents (10 s at
+     * most): HAPI records a request's event after its response has gone out, so a flush right
+     * after the response may come before the event is on the writer's queue.
      */
     private <T> List<T> recorded(java.util.function.Supplier<List<T>> query, int expected) {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-        List<T> found;
-        do {
-            auditLog.flush();
-            found = query.get();
-        } while (found.size() < expected && System.nanoTime() < deadline && pause());
-        return found;
+        return await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                .until(() -> {
+                    auditLog.flush();
+                    return query.get();
+                }, found -> found.size() >= expected);
     }
 
-    private static boolean pause() {
-        try {
-            Thread.sleep(100);
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+    /** Runs the assertions on the audit trail until they hold (10 s at most), for the same reason. */
+    private void whenRecorded(ThrowingRunnable assertions) {
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+            auditLog.flush();
+            assertions.run();
+        });
     }
 
     /** The patients (entity role 1) named by the one AuditEvent the search finds that mentions the text. */
