@@ -12,10 +12,10 @@ import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.restassured.path.json.JsonPath;
+import org.awaitility.core.ThrowingRunnable;
 import org.carepath.EndToEndTest;
 import org.carepath.TestTokens;
 import org.junit.jupiter.api.BeforeEach;
-import org.awaitility.core.ThrowingRunnable;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
