@@ -63,7 +63,7 @@ class SecurityConfig {
      * names unchanged (no ISO control or unassigned character) but tested without a regular
      * expression: HAPI reads the same headers many times per request through the firewalled
      * request, and the rule's Unicode-class regex was 7 % of a read's CPU (docs/performance.md,
-     * "Reads (session 16)").
+     * "Reads and searches answered unparsed (session 16)").
      */
     @Bean
     WebSecurityCustomizer strictFirewall() {
