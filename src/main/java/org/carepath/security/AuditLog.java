@@ -14,7 +14,7 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
- * Stores AuditEvents off the request path: requests put them on a bounded queue, one writer stores
+ * Stores AuditEvents off the request path: requests put them on a bounded queue, two writers store
  * them in batches (one transaction per batch). A full queue makes requests wait rather than drop
  * events; a clean shutdown stops after the web server has finished its requests and writes what is
  * left before the database pool closes.
@@ -31,6 +31,12 @@ class AuditLog implements SmartLifecycle {
      */
     private static final int CAPACITY = 2_000;
     private static final int BATCH = 200;
+    /**
+     * One writer waited on the database for half of each batch, and at 1,200 reads/s the queue
+     * filled and requests waited for it while a core stood idle; a second encodes while the first
+     * waits (docs/performance.md, session 18).
+     */
+    private static final int WRITERS = 2;
 
     private final BlockingQueue<AuditEvent> queue = new ArrayBlockingQueue<>(CAPACITY);
     private final ResourceInteractions interactions;
@@ -39,7 +45,7 @@ class AuditLog implements SmartLifecycle {
     private volatile boolean running;
     /** Recorded and not yet stored (or given up on). */
     private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
-    private Thread writer;
+    private final List<Thread> writers = new ArrayList<>();
 
     AuditLog(ResourceInteractions interactions, ca.uhn.fhir.context.FhirContext fhir) {
         this.fhir = fhir;
@@ -163,19 +169,26 @@ class AuditLog implements SmartLifecycle {
     @Override
     public void start() {
         running = true;
-        writer = new Thread(this::run, "audit-writer");
-        writer.setDaemon(true);
-        writer.start();
+        for (int i = 1; i <= WRITERS; i++) {
+            Thread writer = new Thread(this::run, "audit-writer-" + i);
+            writer.setDaemon(true);
+            writer.start();
+            writers.add(writer);
+        }
     }
 
     @Override
     public void stop() {
         running = false;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         try {
-            writer.join(TimeUnit.SECONDS.toMillis(30));
+            for (Thread writer : writers) {
+                writer.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        writers.clear();
         writeAll();
         log.info("Audit log drained");
     }
