@@ -31,7 +31,7 @@ class FhirServer extends RestfulServer {
     FhirServer(FhirContext fhir, CarePathProperties properties, ResourceInteractions interactions,
                BundleInteractions bundles, SearchResults searches, SearchParameters parameters,
                ProfileValidator validator, PathwayPlans plans, String version) {
-        super(fhir);
+        super(fhir, new SnapshotInterceptorService());
         this.sizeLimit = new RequestSizeLimit(properties.fhir().maxRequestSize().toBytes());
         this.compartments = new CompartmentRoutes(fhir.getResourceTypes());
         setServerName("CarePath");

@@ -1,0 +1,72 @@
+package org.carepath.fhir;
+
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.interceptor.executor.InterceptorService;
+
+/**
+ * HAPI's interceptor service, with each pointcut's invokers read from an immutable snapshot.
+ * HAPI 8.8.1 looks them up under one registry-wide lock on every hook call, a dozen per request:
+ * at 16 concurrent reads on 2 cores the lock's holder was preempted often enough for requests to
+ * spend 11 s blocked in every 20 s (JFR, docs/performance.md, session 18). Interceptors change
+ * only at start-up and in tests; every change starts a new snapshot.
+ */
+class SnapshotInterceptorService extends InterceptorService {
+
+    private record Snapshot(long generation, Map<Pointcut, List<IInvoker>> invokers) {
+    }
+
+    /** Counts changes of the registry; a snapshot taken before the latest change is not used. */
+    private final AtomicLong generation = new AtomicLong();
+    private volatile Snapshot snapshot;
+
+    SnapshotInterceptorService() {
+        super("RestfulServer");
+    }
+
+    @Override
+    public List<IInvoker> getInvokersForPointcut(Pointcut pointcut) {
+        Snapshot current = snapshot;
+        long now = generation.get();
+        if (current == null || current.generation() != now) {
+            Map<Pointcut, List<IInvoker>> invokers = new EnumMap<>(Pointcut.class);
+            for (Pointcut each : Pointcut.values()) {
+                invokers.put(each, List.copyOf(super.getInvokersForPointcut(each)));
+            }
+            current = new Snapshot(now, invokers);
+            snapshot = current;
+        }
+        return current.invokers().get(pointcut);
+    }
+
+    @Override
+    public boolean registerInterceptor(Object interceptor) {
+        try {
+            return super.registerInterceptor(interceptor);
+        } finally {
+            generation.incrementAndGet();
+        }
+    }
+
+    @Override
+    public boolean unregisterInterceptor(Object interceptor) {
+        try {
+            return super.unregisterInterceptor(interceptor);
+        } finally {
+            generation.incrementAndGet();
+        }
+    }
+
+    @Override
+    protected void registerAnonymousInterceptor(Pointcut pointcut, Object interceptor, BaseInvoker invoker) {
+        try {
+            super.registerAnonymousInterceptor(pointcut, interceptor, invoker);
+        } finally {
+            generation.incrementAndGet();
+        }
+    }
+}
