@@ -11,9 +11,9 @@ import ca.uhn.fhir.interceptor.executor.InterceptorService;
 /**
  * HAPI's interceptor service, with each pointcut's invokers read from an immutable snapshot.
  * HAPI 8.8.1 looks them up under one registry-wide lock on every hook call, a dozen per request:
- * at 16 concurrent reads on 2 cores the lock's holder was preempted often enough for requests to
- * spend 11 s blocked in every 20 s (JFR, docs/performance.md, session 18). Interceptors change
- * only at start-up and in tests; every change starts a new snapshot.
+ * with 16 concurrent reads on 2 cores, requests spent 11–13.5 s blocked on it in every 20 s (JFR,
+ * docs/performance.md, session 18). Interceptors change only at start-up and in tests; every
+ * change starts a new snapshot.
  */
 class SnapshotInterceptorService extends InterceptorService {
 

@@ -63,7 +63,7 @@ class StoredJsonResponses {
             RestOperationTypeEnum.HISTORY_TYPE, RestOperationTypeEnum.HISTORY_SYSTEM);
     /**
      * HTTP's date (RFC 9110, IMF-fixdate), as HAPI's {@code DateUtils.formatDate} writes it; its
-     * SimpleDateFormat was 4 % of a read's CPU (docs/performance.md, session 18).
+     * SimpleDateFormat was 3.7 % of the request threads' samples in reads (docs/performance.md, session 18).
      */
     private static final DateTimeFormatter HTTP_DATE =
             DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.ENGLISH).withZone(ZoneOffset.UTC);

@@ -32,9 +32,9 @@ class AuditLog implements SmartLifecycle {
     private static final int CAPACITY = 2_000;
     private static final int BATCH = 200;
     /**
-     * One writer waited on the database for half of each batch, and at 1,200 reads/s the queue
-     * filled and requests waited for it while a core stood idle; a second encodes while the first
-     * waits (docs/performance.md, session 18).
+     * One writer waited on the database for about half of each batch: at 1,200 reads/s the queue
+     * filled and requests waited for it while half a core stood idle. A second encodes while the
+     * first waits (docs/performance.md, session 18).
      */
     private static final int WRITERS = 2;
 
