@@ -4,6 +4,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.interceptor.executor.InterceptorService;
@@ -45,26 +46,26 @@ class SnapshotInterceptorService extends InterceptorService {
 
     @Override
     public boolean registerInterceptor(Object interceptor) {
-        try {
-            return super.registerInterceptor(interceptor);
-        } finally {
-            generation.incrementAndGet();
-        }
+        return changing(() -> super.registerInterceptor(interceptor));
     }
 
     @Override
     public boolean unregisterInterceptor(Object interceptor) {
-        try {
-            return super.unregisterInterceptor(interceptor);
-        } finally {
-            generation.incrementAndGet();
-        }
+        return changing(() -> super.unregisterInterceptor(interceptor));
     }
 
     @Override
     protected void registerAnonymousInterceptor(Pointcut pointcut, Object interceptor, BaseInvoker invoker) {
-        try {
+        changing(() -> {
             super.registerAnonymousInterceptor(pointcut, interceptor, invoker);
+            return null;
+        });
+    }
+
+    /** A change of the registry, after which (even a failed one) the next hook call takes a new snapshot. */
+    private <T> T changing(Supplier<T> change) {
+        try {
+            return change.get();
         } finally {
             generation.incrementAndGet();
         }
